@@ -1,0 +1,5 @@
+from django.http import HttpResponse
+
+
+def tree(request):
+    return HttpResponse("party")

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "people"
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("me/", views.me, name="me"),
+    path("import/", views.import_view, name="import"),
+]

@@ -1,0 +1,13 @@
+from django.http import HttpResponse
+
+
+def search(request):
+    return HttpResponse("people")
+
+
+def me(request):
+    return HttpResponse("me")
+
+
+def import_view(request):
+    return HttpResponse("import")

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from jiceng.accounts import roles
+from jiceng.accounts.scope import scope_for
+
+# (url name, label, permission needed)
+NAVIGATION = [
+    ("areas:tree", _("Area tree"), roles.VIEW_ORG),
+    ("areas:map", _("Map"), roles.VIEW_ORG),
+    ("party:tree", _("Party organizations"), roles.VIEW_ORG),
+    ("units:list", _("Units"), roles.VIEW_ORG),
+    ("people:search", _("People"), roles.VIEW_PEOPLE),
+    ("people:import", _("Import"), roles.IMPORT),
+    ("people:me", _("My page"), roles.VIEW_SELF),
+    ("accounts:audit", _("Audit log"), roles.VIEW_AUDIT),
+    ("accounts:users", _("Users"), roles.MANAGE_ACCOUNTS),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    scope = scope_for(user)
+    items = [
+        {"url": reverse(name), "label": label, "active": request.path.startswith(reverse(name))}
+        for name, label, perm in NAVIGATION
+        if scope.allows(perm)
+    ]
+    return {"nav_items": items, "user_scope": scope}
