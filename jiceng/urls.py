@@ -12,5 +12,6 @@ urlpatterns = [
     path("party/", include("jiceng.party.urls")),
     path("units/", include("jiceng.units.urls")),
     path("people/", include("jiceng.people.urls")),
+    path("data/", include("jiceng.core.urls")),
     path("api/v1/", api.urls),
 ]

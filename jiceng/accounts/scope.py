@@ -78,3 +78,30 @@ def scope_q(user, field: str = "path") -> Q:
     if not paths:
         return Q(pk__in=[])
     return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in paths))
+
+
+def get_in_scope_or_404(user, queryset, *, path_field: str = "path", request=None, **lookup):
+    """Fetch one object inside the user's scope. An object that exists but lies outside the scope
+    is reported exactly like one that does not exist (404), and the attempt is logged as a
+    security event, so probing reveals nothing and the auditor sees it."""
+    from django.http import Http404
+
+    from .audit import audit_record
+    from .models import AuditKind
+
+    obj = queryset.filter(scope_q(user, path_field)).filter(**lookup).first()
+    if obj is not None:
+        return obj
+    outside = queryset.filter(**lookup).first()
+    if outside is not None:
+        audit_record(
+            actor=user,
+            kind=AuditKind.SECURITY,
+            action="access.out_of_scope",
+            obj=outside,
+            request=request,
+            changes={"path": request.path if request is not None else ""},
+        )
+        log.warning("out-of-scope access by user %s to %s %s", getattr(user, "pk", None),
+                    outside._meta.label, outside.pk)
+    raise Http404

@@ -6,5 +6,4 @@ app_name = "people"
 urlpatterns = [
     path("", views.search, name="search"),
     path("me/", views.me, name="me"),
-    path("import/", views.import_view, name="import"),
 ]

@@ -7,7 +7,3 @@ def search(request):
 
 def me(request):
     return HttpResponse("me")
-
-
-def import_view(request):
-    return HttpResponse("import")

@@ -13,7 +13,7 @@ NAVIGATION = [
     ("party:tree", _("Party organizations"), roles.VIEW_ORG),
     ("units:list", _("Units"), roles.VIEW_ORG),
     ("people:search", _("People"), roles.VIEW_PEOPLE),
-    ("people:import", _("Import"), roles.IMPORT),
+    ("core:import", _("Import"), roles.IMPORT),
     ("people:me", _("My page"), roles.VIEW_SELF),
     ("accounts:audit", _("Audit log"), roles.VIEW_AUDIT),
     ("accounts:users", _("Users"), roles.MANAGE_ACCOUNTS),
