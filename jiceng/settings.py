@@ -244,3 +244,6 @@ LOGGING = {
 
 NINJA_PAGINATION_PER_PAGE = 50
 DEMO_PASSWORD = env("DEMO_PASSWORD", "Jiceng@2026demo")
+# Map base tiles are optional: empty means the map shows only our GeoJSON layers (works offline).
+# Example: "https://tile.example.org/{z}/{x}/{y}.png" (GCJ-02 tiles are shifted; use WGS-84 tiles).
+MAP_TILE_URL = env("MAP_TILE_URL", "") or ""

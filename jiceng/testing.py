@@ -12,6 +12,8 @@ Each grid is a small square polygon near 26.08N 119.30E (WGS-84).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 from jiceng.accounts.models import Role, RoleGrant, User
@@ -175,3 +177,29 @@ def make_persona_users(d: SimpleNamespace, password: str) -> dict[str, User]:
         "auditor": user("p_auditor", Role.AUDITOR, d.district),
         "sysadmin": user("p_sysadmin", Role.SYSTEM_ADMIN, d.district),
     }
+
+
+# --- the access matrix -------------------------------------------------------------------------
+# Every app lists its pages and API endpoints in jiceng/<app>/tests/access_cases.py as
+# `CASES = [AccessCase(...), ...]`; jiceng/accounts/tests/test_access_matrix.py runs them all and
+# fails for any URL pattern or API operation that no case covers.
+
+PERSONAS = (
+    "district_admin", "subdistrict_staff", "community_a", "community_b", "grid_worker",
+    "department", "member", "auditor", "sysadmin",
+)
+
+
+@dataclass(frozen=True)
+class AccessCase:
+    """`route` is the URL pattern name ("people:detail") or, for the API, "api:<METHOD> <path>"
+    with the path as declared ("api:GET /api/v1/people/{person_id}"). `url` builds the concrete
+    URL from the `district` fixture. `allowed` personas get a non-404 answer; every persona in
+    `denied` must get 404 (not 403: out of scope reads as not found)."""
+
+    route: str
+    url: Callable[[SimpleNamespace], str]
+    allowed: tuple[str, ...]
+    denied: tuple[str, ...]
+    method: str = "get"
+    data: dict | None = None
