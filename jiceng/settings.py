@@ -156,6 +156,9 @@ LOGIN_REDIRECT_URL = "home"
 AXES_FAILURE_LIMIT = int(env("LOCKOUT_FAILURES", "5") or 5)
 AXES_COOLOFF_TIME = float(env("LOCKOUT_MINUTES", "30") or 30) / 60
 AXES_LOCKOUT_PARAMETERS = ["username"]
+# Lockout is per account on purpose: a whole community office behind one NAT address must not be
+# locked out by one colleague's typos, and MLPS asks for the account to lock. Hence axes.W006 off.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_VERBOSE = False
@@ -163,6 +166,9 @@ AXES_VERBOSE = False
 # Sessions: absolute timeout by cookie age, idle timeout by middleware.
 SESSION_COOKIE_AGE = int(env("SESSION_ABSOLUTE_SECONDS", str(8 * 3600)) or 8 * 3600)
 SESSION_IDLE_SECONDS = int(env("SESSION_IDLE_SECONDS", str(30 * 60)) or 30 * 60)
+# Not saved (and so not renewed) on every request; jiceng.accounts.middleware also checks the sign-in
+# time kept in the session, so the absolute limit holds even for a cookie that was renewed.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PRODUCTION
@@ -211,10 +217,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = VAR_DIR / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
+MAX_IMPORT_ROWS = int(env("MAX_IMPORT_ROWS", "50000") or 50000)
+# Error reports (500 mails, debug page) mask anything shaped like a phone or ID number.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "jiceng.people.reporting.PersonalDataReporterFilter"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if env("REDIS_URL"):
@@ -239,7 +249,7 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console", "file"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

@@ -61,8 +61,10 @@ def scope_for(user) -> Scope:
                 paths.add(grant.area.path)
             if grant.unit_id:
                 units.add(grant.unit_id)
-                paths.add(grant.unit.home_area.path)
-                paths.update(a.path for a in grant.unit.areas_served.all())
+                # A unit's people work where the unit serves; where it is registered (often the
+                # whole district, for a department) widens nothing unless it serves nowhere yet.
+                served = [a.path for a in grant.unit.areas_served.all()]
+                paths.update(served or [grant.unit.home_area.path])
         scope = Scope(frozenset(roles), frozenset(perms), _minimal(paths), frozenset(units))
     try:
         user._jiceng_scope = scope

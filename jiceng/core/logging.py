@@ -9,11 +9,21 @@ from __future__ import annotations
 import logging
 import re
 
-_PERSONAL = re.compile(r"(?<![0-9])(?:1[3-9][0-9]{9}|[1-9][0-9]{16}[0-9Xx])(?![0-9])")
+# A run of digits, possibly with spaces, dashes or a leading +, holding at least 11 digits: a mobile
+# number as typed (+86 139 1234 5678) or an ID number (with its X).
+_RUN = re.compile(r"\+?[0-9](?:[0-9 \-]*[0-9Xx])?")
 
 
-def mask_text(text: str) -> str:
-    return _PERSONAL.sub(lambda m: m.group(0)[:3] + "*" * (len(m.group(0)) - 3), text)
+def mask_numbers(text: str) -> str:
+    """Mask every run shaped like a phone or ID number, keeping its first three characters."""
+
+    def repl(match: re.Match) -> str:
+        run = match.group(0)
+        if sum(c.isdigit() for c in run) < 11:
+            return run
+        return run[:3] + re.sub(r"[0-9Xx]", "*", run[3:])
+
+    return _RUN.sub(repl, text)
 
 
 class MaskPersonalDataFilter(logging.Filter):
@@ -22,9 +32,9 @@ class MaskPersonalDataFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a broken format string must not lose the record
             message = str(record.msg)
-        masked = mask_text(message)
+        masked = mask_numbers(message)
         if record.exc_info and record.exc_info[1] is not None:
             exc_text = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = mask_text(exc_text)
+            record.exc_text = mask_numbers(exc_text)
         record.msg, record.args = masked, ()
         return True

@@ -75,6 +75,8 @@ class Position(models.Model):
     term_start = models.DateField(_("term start"))
     # Re-election is due when the term ends (5 years for a committee, 3 for a branch by the rules).
     term_end = models.DateField(_("re-election due"))
+    # Set when the holder leaves the post (re-election, transfer); an ended position is history.
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("position")

@@ -130,7 +130,8 @@ _PROVINCES = {
 
 def normalize_id_number(raw: str) -> str:
     """Check an 18-character resident ID number (GB 11643): region, real birth date, check digit."""
-    value = ric.compact(raw or "")
+    # People copy numbers with spaces or dashes between the groups; stdnum keeps inner spaces.
+    value = "".join(ric.compact(raw or "").replace("-", " ").split())
     if len(value) != 18 or not value[:17].isdigit():
         raise ValidationError(_("Enter an ID number of 18 characters."), code="id_format")
     if value[-1] != ric.calc_check_digit(value):
