@@ -81,11 +81,12 @@ def line(what: str, value: float, unit: str, floor: float, floor_what: str, lowe
     print(f"  {what:<46} {value:>12,.3f} {unit:<8} floor {floor:>12,.3f}  ({floor_what})  ratio {ratio:5.2f}x")
 
 
-def timed(fn, repeat: int) -> float:
-    """Median seconds of fn() over `repeat` runs (after one warm-up)."""
+def timed(fn, repeat: int, budget: float = 5.0) -> float:
+    """Median seconds of fn() over up to `repeat` runs after one warm-up; slow calls stop after
+    `budget` seconds (at least three runs)."""
     fn()
-    samples = []
-    for _ in range(repeat):
+    samples: list[float] = []
+    while len(samples) < repeat and (len(samples) < 3 or sum(samples) < budget):
         t = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - t)

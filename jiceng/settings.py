@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "jiceng.units",
     "jiceng.people",
     "jiceng.party",
+    "jiceng.cases",
     "jiceng.web",
 ]
 

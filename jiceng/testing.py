@@ -19,7 +19,8 @@ from types import SimpleNamespace
 from jiceng.accounts.models import Role, RoleGrant, User
 from jiceng.areas.models import Area
 from jiceng.areas.services import area_create
-from jiceng.party.models import MemberCategory, OrgKind, PartyOrg
+from jiceng.party.models import MemberCategory, OrgKind
+from jiceng.party.services import party_org_create
 from jiceng.people.personal import id_check_digit
 from jiceng.people.services import person_create
 from jiceng.units.models import Unit, UnitKind
@@ -28,9 +29,7 @@ from jiceng.units.models import Unit, UnitKind
 def square(lng: float, lat: float, size: float = 0.01) -> dict:
     return {
         "type": "Polygon",
-        "coordinates": [
-            [[lng, lat], [lng + size, lat], [lng + size, lat + size], [lng, lat + size], [lng, lat]]
-        ],
+        "coordinates": [[[lng, lat], [lng + size, lat], [lng + size, lat + size], [lng, lat + size], [lng, lat]]],
     }
 
 
@@ -91,46 +90,48 @@ def build_small_district() -> SimpleNamespace:
     c = _community(s2, "350102002001", "C社区", 119.34, 26.08, 13)
     district = Area.objects.get(pk=district.pk)
 
-    department = Unit.objects.create(
-        kind=UnitKind.DEPARTMENT, name="区城市管理局", code="DEPT-CG", home_area=district
-    )
+    department = Unit.objects.create(kind=UnitKind.DEPARTMENT, name="区城市管理局", code="DEPT-CG", home_area=district)
     department.areas_served.add(s1)
     property_company = Unit.objects.create(
         kind=UnitKind.PROPERTY_COMPANY, name="A物业公司", code="PC-A", home_area=a.compound
     )
     # The Party tree: working committee → community committee → grid general branch → compound branch → group.
-    wc = PartyOrg.add_root(
-        kind=OrgKind.WORKING_COMMITTEE, name="鼓东街道党工委", code="P350102001", area=s1, area_path=s1.path
+    wc = party_org_create(
+        actor=None, parent=None, kind=OrgKind.WORKING_COMMITTEE, name="鼓东街道党工委", code="P350102001", area=s1
     )
     orgs = {}
     for key, comm in (("a", a), ("b", b)):
-        committee = wc.add_child(
+        committee = party_org_create(
+            actor=None,
+            parent=wc,
             kind=OrgKind.COMMITTEE,
             name=f"{comm.area.name}党委",
             code=f"P{comm.area.code}",
             area=comm.area,
-            area_path=comm.area.path,
         )
-        general = committee.add_child(
+        general = party_org_create(
+            actor=None,
+            parent=committee,
             kind=OrgKind.GENERAL_BRANCH,
             name=f"{comm.grid.name}党总支",
             code=f"P{comm.grid.code}",
             area=comm.grid,
-            area_path=comm.grid.path,
         )
-        branch = general.add_child(
+        branch = party_org_create(
+            actor=None,
+            parent=general,
             kind=OrgKind.BRANCH,
             name=f"{comm.compound.name}党支部",
             code=f"P{comm.compound.code}",
             area=comm.compound,
-            area_path=comm.compound.path,
         )
-        group = branch.add_child(
+        group = party_org_create(
+            actor=None,
+            parent=branch,
             kind=OrgKind.GROUP,
             name=f"{comm.building.name}党小组",
             code=f"P{comm.building.code}",
             area=comm.building,
-            area_path=comm.building.path,
         )
         orgs[key] = SimpleNamespace(committee=committee, general=general, branch=branch, group=group)
     s1 = Area.objects.get(pk=s1.pk)
@@ -152,9 +153,7 @@ def build_small_district() -> SimpleNamespace:
 def make_persona_users(d: SimpleNamespace, password: str) -> dict[str, User]:
     from jiceng.party.models import Member
 
-    def user(
-        username: str, role: str, area: Area | None = None, unit: Unit | None = None, person=None
-    ) -> User:
+    def user(username: str, role: str, area: Area | None = None, unit: Unit | None = None, person=None) -> User:
         u = User.objects.create_user(username=username, password=password, person=person)
         RoleGrant.objects.create(user=u, role=role, area=area, unit=unit)
         return u
@@ -185,8 +184,15 @@ def make_persona_users(d: SimpleNamespace, password: str) -> dict[str, User]:
 # fails for any URL pattern or API operation that no case covers.
 
 PERSONAS = (
-    "district_admin", "subdistrict_staff", "community_a", "community_b", "grid_worker",
-    "department", "member", "auditor", "sysadmin",
+    "district_admin",
+    "subdistrict_staff",
+    "community_a",
+    "community_b",
+    "grid_worker",
+    "department",
+    "member",
+    "auditor",
+    "sysadmin",
 )
 
 

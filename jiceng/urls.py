@@ -12,6 +12,7 @@ urlpatterns = [
     path("party/", include("jiceng.party.urls")),
     path("units/", include("jiceng.units.urls")),
     path("people/", include("jiceng.people.urls")),
+    path("cases/", include("jiceng.cases.urls")),
     path("data/", include("jiceng.core.urls")),
     path("api/v1/", api.urls),
 ]

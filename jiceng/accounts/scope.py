@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Prefetch, Q
+
+from jiceng.areas.models import Area
 
 from .roles import ROLE_PERMISSIONS
 
@@ -53,7 +56,11 @@ def scope_for(user) -> Scope:
         perms: set[str] = set()
         paths: set[str] = set()
         units: set[int] = set()
-        grants = user.grants.select_related("area", "unit__home_area").prefetch_related("unit__areas_served")
+        grants = (
+            user.grants.select_related("area", "unit__home_area")
+            .only("role", "area_id", "unit_id", "area__path", "unit__id", "unit__home_area__path")
+            .prefetch_related(Prefetch("unit__areas_served", queryset=Area.objects.only("id", "path")))
+        )
         for grant in grants:
             roles.add(grant.role)
             perms |= ROLE_PERMISSIONS.get(grant.role, frozenset())
@@ -79,6 +86,11 @@ def scope_q(user, field: str = "path") -> Q:
     paths = scope_for(user).paths
     if not paths:
         return Q(pk__in=[])
+    if connection.vendor == "sqlite":
+        # SQLite never uses an index for LIKE 'prefix%' (it is case-insensitive there), so a scoped
+        # query would scan every row; the same prefix as a range uses the index (58x faster on
+        # 720,000 residents, docs/PERFORMANCE.md). Tree paths use only 0-9A-Z, all below "~".
+        return reduce(or_, (Q(**{f"{field}__gte": p, f"{field}__lt": p + "~"}) for p in paths))
     return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in paths))
 
 

@@ -538,3 +538,7 @@ def member_update(request, member_id: int, payload: MemberPatch):
     except DjangoValidationError as exc:
         raise unprocessable(exc, {"org": "org_id"}) from exc
     return _member_out(member.pk, user)
+
+
+# Party dues: registered on this router (see dues_api's docstring); imported last, as it uses the helpers above.
+from . import dues_api  # noqa: E402, F401

@@ -114,3 +114,4 @@ class Member(models.Model):
     class Meta:
         verbose_name = _("Party member")
         verbose_name_plural = _("Party members")
+from .dues_models import *  # noqa

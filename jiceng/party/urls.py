@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import dues_views, views
 
 app_name = "party"
 urlpatterns = [
@@ -14,4 +14,10 @@ urlpatterns = [
     path("<int:org_id>/new-child/", views.create_child, name="create_child"),
     path("<int:org_id>/positions/new/", views.position_assign, name="position_assign"),
     path("positions/<int:position_id>/end/", views.position_end, name="position_end"),
+    # Party dues
+    path("dues/", dues_views.rollup, name="dues"),
+    path("dues/me/", dues_views.my_dues, name="dues_me"),
+    path("dues/org/<int:org_id>/", dues_views.org_ledger, name="dues_org"),
+    path("dues/member/<int:member_id>/", dues_views.member_dues, name="dues_member"),
+    path("dues/payments/<int:payment_id>/void/", dues_views.payment_void, name="dues_payment_void"),
 ]

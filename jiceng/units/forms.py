@@ -26,7 +26,9 @@ class UnitCreateForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        areas = areas_in_scope(user)
+        # Units sit in and serve areas down to the compound; thousands of buildings would only
+        # bloat the select (the demo district has 4,859).
+        areas = areas_in_scope(user, kinds=["district", "subdistrict", "community", "grid", "compound"])
         self.fields["home_area"].queryset = areas
         self.fields["areas_served"].queryset = areas
 

@@ -14,7 +14,9 @@ NAVIGATION = [
     ("units:list", _("Units"), roles.VIEW_ORG),
     ("people:search", _("People"), roles.VIEW_PEOPLE),
     ("core:import", _("Import"), roles.IMPORT),
+    ("party:dues", _("Party dues"), roles.VIEW_PEOPLE),
     ("people:me", _("My page"), roles.VIEW_SELF),
+    ("party:dues_me", _("My dues"), roles.VIEW_SELF),
     ("accounts:audit", _("Audit log"), roles.VIEW_AUDIT),
     ("accounts:users", _("Users"), roles.MANAGE_ACCOUNTS),
 ]
@@ -26,8 +28,12 @@ def navigation(request):
         return {"nav_items": []}
     scope = scope_for(user)
     items = [
-        {"url": reverse(name), "label": label, "active": request.path.startswith(reverse(name))}
+        {"url": reverse(name), "label": label, "active": False}
         for name, label, perm in NAVIGATION
         if scope.allows(perm)
     ]
+    # The longest matching link is the current section (/party/dues/ is not /party/).
+    matching = [item for item in items if request.path.startswith(item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
     return {"nav_items": items, "user_scope": scope}

@@ -188,3 +188,101 @@ CASES = [
         data={"ended_on": "2025-01-01"},
     ),
 ]
+
+
+# --- Party dues ------------------------------------------------------------------------------------
+# Dues need org.view and people.view (the bracket comes from personal pay): the department, which sees
+# only the organization tree, sees no dues. Cases use community A's branch and the member persona in it.
+DUES_VIEWERS = ("district_admin", "subdistrict_staff", "community_a", "community_b", "grid_worker")
+DUES_NO_VIEW = ("department", "member", "auditor", "sysadmin")
+BRANCH_A_DUES_VIEWERS = ("district_admin", "subdistrict_staff", "community_a", "grid_worker")
+BRANCH_A_DUES_DENIED = ("community_b", *DUES_NO_VIEW)
+ALL_BUT_MEMBER = tuple(p for p in (*VIEWERS, *NO_ORG_VIEW) if p != "member")
+
+
+def _dues_member(d) -> int:
+    return Member.objects.get(person=d.a.resident).pk
+
+
+def _dues_payment(d) -> int:
+    """A live payment of the member persona, recorded directly (the route under test voids it)."""
+    from jiceng.party.dues_models import DuesPayment
+
+    payment, _ = DuesPayment.objects.get_or_create(
+        member_id=_dues_member(d),
+        month=date(2025, 1, 1),
+        voided_at=None,
+        defaults={"amount_due": "10.00", "amount_paid": "10.00", "paid_on": date(2025, 1, 5)},
+    )
+    return payment.pk
+
+
+def _branch_a(d) -> int:
+    return d.orgs["a"].branch.pk
+
+
+CASES += [
+    AccessCase(route="party:dues", url=lambda d: reverse("party:dues"), allowed=DUES_VIEWERS, denied=DUES_NO_VIEW),
+    AccessCase(route="party:dues_me", url=lambda d: reverse("party:dues_me"), allowed=("member",),
+               denied=ALL_BUT_MEMBER),
+    AccessCase(
+        route="party:dues_org",
+        url=lambda d: reverse("party:dues_org", args=[_branch_a(d)]),
+        allowed=BRANCH_A_DUES_VIEWERS,
+        denied=BRANCH_A_DUES_DENIED,
+    ),
+    AccessCase(
+        route="party:dues_member",
+        url=lambda d: reverse("party:dues_member", args=[_dues_member(d)]),
+        allowed=BRANCH_A_DUES_VIEWERS,
+        denied=BRANCH_A_DUES_DENIED,
+    ),
+    AccessCase(
+        route="party:dues_payment_void",
+        url=lambda d: reverse("party:dues_payment_void", args=[_dues_payment(d)]),
+        allowed=A_CHANGERS,
+        denied=A_CHANGE_DENIED,
+        method="post",
+        data={"reason": "recorded twice"},
+    ),
+    AccessCase(route=f"api:GET {API}/dues/rollup", url=lambda d: f"{API}/dues/rollup", allowed=DUES_VIEWERS,
+               denied=DUES_NO_VIEW),
+    AccessCase(
+        route=f"api:GET {API}/dues/orgs/{{org_id}}",
+        url=lambda d: f"{API}/dues/orgs/{_branch_a(d)}",
+        allowed=BRANCH_A_DUES_VIEWERS,
+        denied=BRANCH_A_DUES_DENIED,
+    ),
+    AccessCase(
+        route=f"api:GET {API}/dues/members/{{member_id}}",
+        url=lambda d: f"{API}/dues/members/{_dues_member(d)}",
+        allowed=BRANCH_A_DUES_VIEWERS,
+        denied=BRANCH_A_DUES_DENIED,
+    ),
+    AccessCase(route=f"api:GET {API}/dues/me", url=lambda d: f"{API}/dues/me", allowed=("member",),
+               denied=ALL_BUT_MEMBER),
+    AccessCase(
+        route=f"api:POST {API}/dues/members/{{member_id}}/payments",
+        url=lambda d: f"{API}/dues/members/{_dues_member(d)}/payments",
+        allowed=A_CHANGERS,
+        denied=A_CHANGE_DENIED,
+        method="post",
+        data={"month": "2025-02-01", "paid_on": "2025-02-03"},  # no basis: 422 for those who may record
+    ),
+    AccessCase(
+        route=f"api:POST {API}/dues/members/{{member_id}}/basis",
+        url=lambda d: f"{API}/dues/members/{_dues_member(d)}/basis",
+        allowed=A_CHANGERS,
+        denied=A_CHANGE_DENIED,
+        method="post",
+        data={"dues_class": "student", "valid_from": "2025-01-01"},
+    ),
+    AccessCase(
+        route=f"api:POST {API}/dues/payments/{{payment_id}}/void",
+        url=lambda d: f"{API}/dues/payments/{_dues_payment(d)}/void",
+        allowed=A_CHANGERS,
+        denied=A_CHANGE_DENIED,
+        method="post",
+        data={"reason": "recorded twice"},
+    ),
+]
