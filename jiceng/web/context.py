@@ -13,6 +13,7 @@ NAVIGATION = [
     ("party:tree", _("Party organizations"), roles.VIEW_ORG),
     ("units:list", _("Units"), roles.VIEW_ORG),
     ("people:search", _("People"), roles.VIEW_PEOPLE),
+    ("cases:taxonomy", _("Case categories"), roles.VIEW_ORG),
     ("core:import", _("Import"), roles.IMPORT),
     ("party:dues", _("Party dues"), roles.VIEW_PEOPLE),
     ("people:me", _("My page"), roles.VIEW_SELF),

@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from jiceng.areas.models import Area
+from jiceng.cases.services import taxonomy_load_default
 
 
 class Command(BaseCommand):
@@ -17,6 +18,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, no_serve: bool, **options):
         call_command("migrate", interactive=False, verbosity=0)
+        # The default case taxonomy ships with the package; loading is idempotent and keeps edits.
+        loaded = taxonomy_load_default(actor=None)
+        if loaded.created:
+            self.stdout.write(f"Loaded the default case taxonomy: {loaded.created} categories.")
         if not Area.objects.filter(kind="district").exists():
             call_command("demo")
         else:
