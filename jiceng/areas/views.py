@@ -17,6 +17,7 @@ from jiceng.accounts import roles
 from jiceng.accounts.scope import scope_for
 from jiceng.core.excel import xlsx_response
 from jiceng.core.paging import paginate
+from jiceng.web.forms import apply_service_errors
 
 from . import selectors
 from .forms import AreaForm
@@ -113,9 +114,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             except PermissionDenied:
                 raise Http404 from None
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+                apply_service_errors(form, exc)
             else:
                 messages.success(request, _("Saved."))
                 return redirect("areas:detail", pk=area.pk)

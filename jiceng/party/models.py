@@ -115,3 +115,4 @@ class Member(models.Model):
         verbose_name = _("Party member")
         verbose_name_plural = _("Party members")
 from .dues_models import *  # noqa
+from .meeting_models import *  # noqa

@@ -18,6 +18,7 @@ from jiceng.accounts.scope import scope_for
 from jiceng.core.excel import xlsx_response
 from jiceng.core.paging import paginate
 from jiceng.units.selectors import visible_units
+from jiceng.web.forms import apply_service_errors
 
 from . import selectors, services
 from .forms import (
@@ -39,11 +40,8 @@ def _require(request: HttpRequest, permission: str) -> None:
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
-    """Put a service's errors on the form's fields (unknown fields on the form itself); the person
-    is entered by ID number, so errors about the person belong there."""
-    for field, errors in exc.message_dict.items():
-        field = "id_number" if field == "person" and "id_number" in form.fields else field
-        form.add_error(field if field in form.fields else None, errors)
+    # The person is entered by ID number, so errors about the person belong there.
+    apply_service_errors(form, exc, aliases={"person": "id_number"})
 
 
 def _export(request: HttpRequest, *, action: str, obj=None, rows: int, filters: dict) -> None:
@@ -73,11 +71,18 @@ def tree(request: HttpRequest) -> HttpResponse:
         return xlsx_response(
             "party-orgs",
             _("Party organizations"),
-            [_("Code"), _("Name"), _("Kind"), _("Parent code"), _("Area code"), _("Area"), _("Unit"),
-             _("Founded on")],
+            [_("Code"), _("Name"), _("Kind"), _("Parent code"), _("Area code"), _("Area"), _("Unit"), _("Founded on")],
             (
-                [o.code, o.name, o.get_kind_display(), parents.get(o.path[:-steplen], ""), o.area.code, o.area.name,
-                 o.unit.name if o.unit else "", o.founded_on]
+                [
+                    o.code,
+                    o.name,
+                    o.get_kind_display(),
+                    parents.get(o.path[:-steplen], ""),
+                    o.area.code,
+                    o.area.name,
+                    o.unit.name if o.unit else "",
+                    o.founded_on,
+                ]
                 for o in orgs
             ),
         )
@@ -142,11 +147,25 @@ def members(request: HttpRequest, org_id: int) -> HttpResponse:
         return xlsx_response(
             "party-members",
             _("Party members"),
-            [_("Name"), _("Phone"), _("Organization"), _("Category"), _("Status"), _("Joined on"),
-             _("Full membership on")],
+            [
+                _("Name"),
+                _("Phone"),
+                _("Organization"),
+                _("Category"),
+                _("Status"),
+                _("Joined on"),
+                _("Full membership on"),
+            ],
             (
-                [m.person.name, m.person.phone_masked, m.org.name, m.get_category_display(), m.get_status_display(),
-                 m.joined_on, m.full_on]
+                [
+                    m.person.name,
+                    m.person.phone_masked,
+                    m.org.name,
+                    m.get_category_display(),
+                    m.get_status_display(),
+                    m.joined_on,
+                    m.full_on,
+                ]
                 for m in rows
             ),
         )
@@ -180,11 +199,29 @@ def due(request: HttpRequest) -> HttpResponse:
         return xlsx_response(
             "reelection-due",
             _("Re-elections due"),
-            [_("Organization"), _("Code"), _("Title"), _("Name"), _("Part-time member"), _("From unit"),
-             _("Term start"), _("Re-election due"), _("State")],
+            [
+                _("Organization"),
+                _("Code"),
+                _("Title"),
+                _("Name"),
+                _("Part-time member"),
+                _("From unit"),
+                _("Term start"),
+                _("Re-election due"),
+                _("State"),
+            ],
             (
-                [p.org.name, p.org.code, p.get_title_display(), p.person.name, _("Yes") if p.is_part_time else "",
-                 p.source_unit.name if p.source_unit else "", p.term_start, p.term_end, labels.get(p.due_state, "")]
+                [
+                    p.org.name,
+                    p.org.code,
+                    p.get_title_display(),
+                    p.person.name,
+                    _("Yes") if p.is_part_time else "",
+                    p.source_unit.name if p.source_unit else "",
+                    p.term_start,
+                    p.term_end,
+                    labels.get(p.due_state, ""),
+                ]
                 for p in rows
             ),
         )
@@ -297,7 +334,6 @@ def position_end(request: HttpRequest, position_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Post ended."))
     return redirect("party:detail", org_id=org.pk)
-
 
 
 @login_required

@@ -20,14 +20,6 @@ from .sensitive import SensitiveTag
 _PRIVATE = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}
 
 
-def apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form, field by field (unknown fields go on top)."""
-    for name, messages in exc.message_dict.items():
-        target = name if name in form.fields else None
-        for message in messages:
-            form.add_error(target, message)
-
-
 class NameSearchForm(forms.Form):
     """Search by name; sent by GET (a name is not a personal number and may stand in a URL)."""
 

@@ -20,8 +20,9 @@ from jiceng.accounts import roles
 from jiceng.accounts.scope import scope_for
 from jiceng.core.excel import xlsx_response
 from jiceng.core.paging import paginate
+from jiceng.web.forms import apply_service_errors
 
-from .forms import ExactSearchForm, NameSearchForm, PersonForm, RevealForm, apply_errors
+from .forms import ExactSearchForm, NameSearchForm, PersonForm, RevealForm
 from .selectors import (
     CROSS_KIND_LABELS,
     buildings_in_scope,
@@ -47,7 +48,7 @@ def _number_errors(form: PersonForm) -> None:
     try:
         personal_fields(phone=phone, id_number=id_number)
     except ValidationError as exc:
-        apply_errors(form, exc)
+        apply_service_errors(form, exc)
 
 
 def _require(request: HttpRequest, permission: str):
@@ -84,7 +85,7 @@ def search(request: HttpRequest) -> HttpResponse:
                 except PermissionDenied as exc:
                     raise Http404 from exc
                 except ValidationError as exc:
-                    apply_errors(create_form, exc)
+                    apply_service_errors(create_form, exc)
                 else:
                     messages.success(request, _("Resident %(name)s created.") % {"name": person.name})
                     return redirect("people:detail", pk=person.pk)
@@ -99,7 +100,7 @@ def search(request: HttpRequest) -> HttpResponse:
                     )
                     exact_results = list(qs[:EXACT_MAX])
                 except ValidationError as exc:
-                    apply_errors(exact_form, exc)
+                    apply_service_errors(exact_form, exc)
 
     page = None
     name = community_id = None
@@ -199,7 +200,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             except PermissionDenied as exc:
                 raise Http404 from exc
             except ValidationError as exc:
-                apply_errors(reveal_form, exc)
+                apply_service_errors(reveal_form, exc)
             else:
                 revealed = {"label": dict(reveal_form.fields["field"].choices)[field], "value": value}
                 reveal_form = RevealForm()
@@ -236,7 +237,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             except PermissionDenied as exc:
                 raise Http404 from exc
             except ValidationError as exc:
-                apply_errors(form, exc)
+                apply_service_errors(form, exc)
             else:
                 messages.success(request, _("Resident %(name)s saved.") % {"name": person.name})
                 return redirect("people:detail", pk=person.pk)

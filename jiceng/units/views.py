@@ -17,6 +17,7 @@ from jiceng.accounts.models import AuditKind
 from jiceng.accounts.scope import scope_for
 from jiceng.core.excel import xlsx_response
 from jiceng.core.paging import paginate
+from jiceng.web.forms import apply_service_errors
 
 from . import selectors, services
 from .forms import ContactForm, UnitCreateForm, UnitRoleEndForm, UnitRoleForm
@@ -30,11 +31,8 @@ def _require(request: HttpRequest, permission: str) -> None:
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
-    """Put a service's errors on the form's fields (unknown fields on the form itself); the person
-    is entered by ID number, so errors about the person belong there."""
-    for field, errors in exc.message_dict.items():
-        field = "id_number" if field == "person" and "id_number" in form.fields else field
-        form.add_error(field if field in form.fields else None, errors)
+    # The person is entered by ID number, so errors about the person belong there.
+    apply_service_errors(form, exc, aliases={"person": "id_number"})
 
 
 def _can_change(request: HttpRequest, unit: Unit) -> bool:
@@ -66,11 +64,27 @@ def unit_list(request: HttpRequest) -> HttpResponse:
         return xlsx_response(
             "units",
             _("Units"),
-            [_("Name"), _("Kind"), _("Code"), _("Home area code"), _("Home area"), _("Address"),
-             _("Areas served"), _("Contacts")],
+            [
+                _("Name"),
+                _("Kind"),
+                _("Code"),
+                _("Home area code"),
+                _("Home area"),
+                _("Address"),
+                _("Areas served"),
+                _("Contacts"),
+            ],
             (
-                [u.name, u.get_kind_display(), u.code, u.home_area.code, u.home_area.name, u.address,
-                 " ".join(a.code for a in u.areas_served.all()), u.contact_count or 0]
+                [
+                    u.name,
+                    u.get_kind_display(),
+                    u.code,
+                    u.home_area.code,
+                    u.home_area.name,
+                    u.address,
+                    " ".join(a.code for a in u.areas_served.all()),
+                    u.contact_count or 0,
+                ]
                 for u in rows
             ),
         )
@@ -143,7 +157,11 @@ def contact_add(request: HttpRequest, unit_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.contact_add(
-                actor=request.user, unit=unit, name=data["name"], title=data["title"], phone=data["phone"],
+                actor=request.user,
+                unit=unit,
+                name=data["name"],
+                title=data["title"],
+                phone=data["phone"],
                 request=request,
             )
         except PermissionDenied as exc:

@@ -79,11 +79,31 @@ def test_access(case: AccessCase, district, personas):
     assert not failures, f"{case.method.upper()} {url}:\n" + "\n".join(failures)
 
 
+def test_anonymous_visitors_are_sent_to_sign_in_or_refused(district, personas, client):
+    """Without an account (a resident), every page sends to sign-in and every API call is refused."""
+    wrong = []
+    for case in CASES:
+        status = _request(client, case, case.url(district)).status_code
+        if status not in (302, 401, 403):
+            wrong.append(f"{_case_id(case)}: {status}")
+    assert not wrong, "\n".join(wrong)
+
+
 def test_cases_name_known_personas():
     for case in CASES:
         unknown = (set(case.allowed) | set(case.denied)) - set(PERSONAS)
         assert not unknown, (case.route, unknown)
         assert not set(case.allowed) & set(case.denied), case.route
+
+
+def test_every_case_judges_every_persona():
+    """A case that forgets a persona would let that persona's access go untested."""
+    missing = [
+        f"{case.method.upper()} {case.route}: {sorted(set(PERSONAS) - set(case.allowed) - set(case.denied))}"
+        for case in CASES
+        if set(case.allowed) | set(case.denied) != set(PERSONAS)
+    ]
+    assert not missing, "cases without a verdict for some personas:\n" + "\n".join(missing)
 
 
 # --- coverage --------------------------------------------------------------------------------------
