@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dues_views, views
+from . import dues_views, meeting_views, views
 
 app_name = "party"
 urlpatterns = [
@@ -20,4 +20,11 @@ urlpatterns = [
     path("dues/org/<int:org_id>/", dues_views.org_ledger, name="dues_org"),
     path("dues/member/<int:member_id>/", dues_views.member_dues, name="dues_member"),
     path("dues/payments/<int:payment_id>/void/", dues_views.payment_void, name="dues_payment_void"),
+    # Meetings and obligations
+    path("meetings/", meeting_views.meeting_list, name="meetings"),
+    path("meetings/new/", meeting_views.meeting_new, name="meeting_new"),
+    path("meetings/<int:meeting_id>/", meeting_views.meeting_detail, name="meeting_detail"),
+    path("meetings/compliance/<int:org_id>/", meeting_views.compliance, name="meeting_compliance"),
+    path("meetings/rollup/", meeting_views.rollup, name="meeting_rollup"),
+    path("meetings/lapses/", meeting_views.lapses, name="meeting_lapses"),
 ]

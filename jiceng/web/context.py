@@ -15,6 +15,7 @@ NAVIGATION = [
     ("people:search", _("People"), roles.VIEW_PEOPLE),
     ("cases:taxonomy", _("Case categories"), roles.VIEW_ORG),
     ("core:import", _("Import"), roles.IMPORT),
+    ("party:meetings", _("Meetings"), roles.VIEW_ORG),
     ("party:dues", _("Party dues"), roles.VIEW_PEOPLE),
     ("people:me", _("My page"), roles.VIEW_SELF),
     ("party:dues_me", _("My dues"), roles.VIEW_SELF),

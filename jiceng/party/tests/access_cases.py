@@ -286,3 +286,131 @@ CASES += [
         data={"reason": "recorded twice"},
     ),
 ]
+
+
+# --- Meetings and obligations ----------------------------------------------------------------------------
+# Meetings are organization data (org.view); lapses name members (org.view and people.view). Writes need
+# org.change over the organization; review and exemptions need it over the higher organization, which for
+# community A's branch is the grid general branch, inside community A. Cases use community A's branch.
+BRANCH_A_VIEWERS = ("district_admin", "subdistrict_staff", "community_a", "grid_worker", "department")
+BRANCH_A_DENIED = ("community_b", *NO_ORG_VIEW)
+PLANNERS = ("district_admin", "subdistrict_staff", "community_a", "community_b")
+NON_PLANNERS = ("grid_worker", "department", *NO_ORG_VIEW)
+
+
+def _meeting(d, state: str = "planned") -> int:
+    """A meeting of community A's branch in `state`, made directly (the route under test moves it)."""
+    from jiceng.party.meeting_models import Meeting
+
+    branch = d.orgs["a"].branch
+    meeting = Meeting.objects.create(
+        org=branch, area_path=branch.area_path, kind="members_meeting", planned_on=date(2025, 3, 1),
+        held_on=None if state == "planned" else date(2025, 3, 2), state=state,
+        minutes="" if state == "planned" else "Minutes", quorum_met=state != "planned",
+    )
+    return meeting.pk
+
+
+CASES += [
+    AccessCase(route="party:meetings", url=lambda d: reverse("party:meetings"), allowed=VIEWERS,
+               denied=NO_ORG_VIEW),
+    AccessCase(route="party:meeting_new", url=lambda d: reverse("party:meeting_new"), allowed=PLANNERS,
+               denied=NON_PLANNERS),
+    AccessCase(
+        route="party:meeting_detail",
+        url=lambda d: reverse("party:meeting_detail", args=[_meeting(d)]),
+        allowed=BRANCH_A_VIEWERS,
+        denied=BRANCH_A_DENIED,
+    ),
+    AccessCase(
+        route="party:meeting_detail",
+        url=lambda d: reverse("party:meeting_detail", args=[_meeting(d, "held")]),
+        allowed=A_CHANGERS,
+        denied=A_CHANGE_DENIED,
+        method="post",
+        data={"action": "submit"},
+    ),
+    AccessCase(
+        route="party:meeting_detail",
+        url=lambda d: reverse("party:meeting_detail", args=[_meeting(d, "submitted")]),
+        allowed=A_CHANGERS,
+        denied=A_CHANGE_DENIED,
+        method="post",
+        data={"action": "review", "decision": "send_back", "reason": "No decisions recorded"},
+    ),
+    AccessCase(
+        route="party:meeting_compliance",
+        url=lambda d: reverse("party:meeting_compliance", args=[_branch_a(d)]) + "?year=2025",
+        allowed=BRANCH_A_VIEWERS,
+        denied=BRANCH_A_DENIED,
+    ),
+    AccessCase(
+        route="party:meeting_compliance",
+        url=lambda d: reverse("party:meeting_compliance", args=[_branch_a(d)]),
+        allowed=A_CHANGERS,
+        denied=A_CHANGE_DENIED,
+        method="post",
+        data={"meeting_kind": "theme_day", "day": "2025-02-01", "reason": "Spring Festival"},
+    ),
+    AccessCase(route="party:meeting_rollup", url=lambda d: reverse("party:meeting_rollup") + "?year=2025&quarter=1",
+               allowed=VIEWERS, denied=NO_ORG_VIEW),
+    AccessCase(route="party:meeting_lapses", url=lambda d: reverse("party:meeting_lapses"), allowed=DUES_VIEWERS,
+               denied=DUES_NO_VIEW),
+    AccessCase(route=f"api:GET {API}/meetings", url=lambda d: f"{API}/meetings", allowed=VIEWERS,
+               denied=NO_ORG_VIEW),
+    AccessCase(
+        route=f"api:POST {API}/meetings/orgs/{{org_id}}",
+        url=lambda d: f"{API}/meetings/orgs/{_branch_a(d)}",
+        allowed=A_CHANGERS,
+        denied=A_CHANGE_DENIED,
+        method="post",
+        data={"kind": "theme_day", "planned_on": "2025-03-01"},
+    ),
+    AccessCase(route=f"api:GET {API}/meetings/rollup", url=lambda d: f"{API}/meetings/rollup?year=2025&quarter=1",
+               allowed=VIEWERS, denied=NO_ORG_VIEW),
+    AccessCase(route=f"api:GET {API}/meetings/lapses", url=lambda d: f"{API}/meetings/lapses",
+               allowed=DUES_VIEWERS, denied=DUES_NO_VIEW),
+    AccessCase(
+        route=f"api:GET {API}/meetings/compliance/{{org_id}}",
+        url=lambda d: f"{API}/meetings/compliance/{_branch_a(d)}?year=2025",
+        allowed=BRANCH_A_VIEWERS,
+        denied=BRANCH_A_DENIED,
+    ),
+    AccessCase(
+        route=f"api:POST {API}/meetings/compliance/{{org_id}}/exemptions",
+        url=lambda d: f"{API}/meetings/compliance/{_branch_a(d)}/exemptions",
+        allowed=A_CHANGERS,
+        denied=A_CHANGE_DENIED,
+        method="post",
+        data={"meeting_kind": "theme_day", "day": "2025-02-01", "reason": "Spring Festival"},
+    ),
+    AccessCase(
+        route=f"api:GET {API}/meetings/{{meeting_id}}",
+        url=lambda d: f"{API}/meetings/{_meeting(d)}",
+        allowed=BRANCH_A_VIEWERS,
+        denied=BRANCH_A_DENIED,
+    ),
+    AccessCase(
+        route=f"api:POST {API}/meetings/{{meeting_id}}/held",
+        url=lambda d: f"{API}/meetings/{_meeting(d)}/held",
+        allowed=A_CHANGERS,
+        denied=A_CHANGE_DENIED,
+        method="post",
+        data={"held_on": "2025-03-02", "attendance": [], "minutes": "Minutes"},
+    ),
+    AccessCase(
+        route=f"api:POST {API}/meetings/{{meeting_id}}/submit",
+        url=lambda d: f"{API}/meetings/{_meeting(d, 'held')}/submit",
+        allowed=A_CHANGERS,
+        denied=A_CHANGE_DENIED,
+        method="post",
+    ),
+    AccessCase(
+        route=f"api:POST {API}/meetings/{{meeting_id}}/review",
+        url=lambda d: f"{API}/meetings/{_meeting(d, 'submitted')}/review",
+        allowed=A_CHANGERS,
+        denied=A_CHANGE_DENIED,
+        method="post",
+        data={"approve": False, "reason": "No decisions recorded"},
+    ),
+]
