@@ -291,3 +291,7 @@ def override_delete(request, day: date):
     if not removed:
         raise Http404
     return 204, None
+
+
+# Case endpoints register on this router (kept in their own module).
+from . import case_api  # noqa: E402, F401
