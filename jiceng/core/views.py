@@ -16,7 +16,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from jiceng.accounts import roles
@@ -33,8 +33,8 @@ SHOWN_ERRORS = 500
 
 
 class ImportForm(forms.Form):
-    kind = forms.ChoiceField(label=_lazy("What the file holds"), choices=())
-    file = forms.FileField(label=_lazy("Excel file (.xlsx)"))
+    kind = forms.ChoiceField(label=gettext_lazy("What the file holds"), choices=())
+    file = forms.FileField(label=gettext_lazy("Excel file (.xlsx)"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,10 +71,7 @@ def _xlsx(content: bytes, stem: str) -> HttpResponse:
 
 def _downloads(request: HttpRequest) -> list[dict]:
     scope = scope_for(request.user)
-    return [
-        {"kind": kind, "title": FORMATS[kind].title, "export": scope.allows(roles.EXPORT)}
-        for kind in KINDS
-    ]
+    return [{"kind": kind, "title": FORMATS[kind].title, "export": scope.allows(roles.EXPORT)} for kind in KINDS]
 
 
 @login_required

@@ -24,8 +24,7 @@ from django.db import models
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
 from jiceng.areas.models import AreaKind
 from jiceng.party.models import OrgKind
@@ -326,32 +325,42 @@ def _unit_example() -> dict[str, Any]:
     }
 
 
-CODE = Column("code", _lazy("Code"), _code(24), required=True, aliases=("编码", "代码", "区划代码", "区划编码"))
-NAME = Column("name", _lazy("Name"), _text(100), required=True, aliases=("名称",))
-ADDRESS = Column("address", _lazy("Address"), _text(200), default="", aliases=("地址",))
+CODE = Column("code", gettext_lazy("Code"), _code(24), required=True, aliases=("编码", "代码", "区划代码", "区划编码"))
+NAME = Column("name", gettext_lazy("Name"), _text(100), required=True, aliases=("名称",))
+ADDRESS = Column("address", gettext_lazy("Address"), _text(200), default="", aliases=("地址",))
 
 AREAS = Format(
     kind="areas",
-    title=_lazy("Areas"),
+    title=gettext_lazy("Areas"),
     kind_choices=AreaKind,
     columns=(
         CODE,
         NAME,
         Column(
-            "kind", _lazy("Kind"), read_kind(AreaKind), required=True, aliases=("类型", "层级"),
+            "kind",
+            gettext_lazy("Kind"),
+            read_kind(AreaKind),
+            required=True,
+            aliases=("类型", "层级"),
         ),
         Column(
-            "parent_code", _lazy("Parent code"), _code(24), aliases=("上级编码", "上级代码"),
-            help=_lazy("Empty only for a district; the parent may be in this file or already in the system"),
+            "parent_code",
+            gettext_lazy("Parent code"),
+            _code(24),
+            aliases=("上级编码", "上级代码"),
+            help=gettext_lazy("Empty only for a district; the parent may be in this file or already in the system"),
         ),
-        Column("population", _lazy("Population"), read_count, default=0, aliases=("人口", "人口数")),
-        Column("households", _lazy("Households"), read_count, default=0, aliases=("户数",)),
-        Column("lat", _lazy("Latitude"), read_lat, aliases=("纬度",), help=_lazy("WGS-84")),
-        Column("lng", _lazy("Longitude"), read_lng, aliases=("经度",), help=_lazy("WGS-84")),
+        Column("population", gettext_lazy("Population"), read_count, default=0, aliases=("人口", "人口数")),
+        Column("households", gettext_lazy("Households"), read_count, default=0, aliases=("户数",)),
+        Column("lat", gettext_lazy("Latitude"), read_lat, aliases=("纬度",), help=gettext_lazy("WGS-84")),
+        Column("lng", gettext_lazy("Longitude"), read_lng, aliases=("经度",), help=gettext_lazy("WGS-84")),
         ADDRESS,
         Column(
-            "geometry", _lazy("Boundary (GeoJSON)"), read_geometry, aliases=("边界", "geojson", "边界GeoJSON"),
-            help=_lazy("A GeoJSON geometry in WGS-84, longitude first; optional"),
+            "geometry",
+            gettext_lazy("Boundary (GeoJSON)"),
+            read_geometry,
+            aliases=("边界", "geojson", "边界GeoJSON"),
+            help=gettext_lazy("A GeoJSON geometry in WGS-84, longitude first; optional"),
         ),
     ),
     example=_area_example,
@@ -361,31 +370,49 @@ AREAS = Format(
 
 PARTY_ORGS = Format(
     kind="party_orgs",
-    title=_lazy("Party organizations"),
+    title=gettext_lazy("Party organizations"),
     kind_choices=OrgKind,
     columns=(
-        Column("code", _lazy("Code"), _code(40), required=True, aliases=("编码", "代码", "党组织编码")),
-        Column("name", _lazy("Name"), _text(120), required=True, aliases=("名称", "党组织名称")),
+        Column("code", gettext_lazy("Code"), _code(40), required=True, aliases=("编码", "代码", "党组织编码")),
+        Column("name", gettext_lazy("Name"), _text(120), required=True, aliases=("名称", "党组织名称")),
         Column(
-            "kind", _lazy("Kind"), read_kind(OrgKind), required=True, aliases=("类型", "层级"),
+            "kind",
+            gettext_lazy("Kind"),
+            read_kind(OrgKind),
+            required=True,
+            aliases=("类型", "层级"),
         ),
         Column(
-            "parent_code", _lazy("Parent organization code"), _code(40),
+            "parent_code",
+            gettext_lazy("Parent organization code"),
+            _code(40),
             aliases=("上级党组织编码", "上级编码", "上级代码"),
-            help=_lazy("Empty for a top-level organization; the parent may be in this file or already in the system"),
+            help=gettext_lazy(
+                "Empty for a top-level organization; the parent may be in this file or already in the system"
+            ),
         ),
         Column(
-            "area_code", _lazy("Area code"), _code(24), required=True,
+            "area_code",
+            gettext_lazy("Area code"),
+            _code(24),
+            required=True,
             aliases=("区域编码", "所在区域编码", "辖区编码", "所在区域"),
-            help=_lazy("The area the organization is anchored on"),
+            help=gettext_lazy("The area the organization is anchored on"),
         ),
         Column(
-            "unit_code", _lazy("Unit code"), _code(40), default=None, aliases=("单位编码", "所属单位编码"),
-            help=_lazy("For a unit's own Party organization; optional"),
+            "unit_code",
+            gettext_lazy("Unit code"),
+            _code(40),
+            default=None,
+            aliases=("单位编码", "所属单位编码"),
+            help=gettext_lazy("For a unit's own Party organization; optional"),
         ),
         Column(
-            "founded_on", _lazy("Founded on"), read_date, aliases=("成立日期", "成立时间"),
-            help=_lazy("A date such as 2024-07-01; optional"),
+            "founded_on",
+            gettext_lazy("Founded on"),
+            read_date,
+            aliases=("成立日期", "成立时间"),
+            help=gettext_lazy("A date such as 2024-07-01; optional"),
         ),
     ),
     example=_org_example,
@@ -395,28 +422,41 @@ PARTY_ORGS = Format(
 
 UNITS = Format(
     kind="units",
-    title=_lazy("Units"),
+    title=gettext_lazy("Units"),
     kind_choices=UnitKind,
     columns=(
         Column(
-            "code", _lazy("Code"), _code(40), required=True,
+            "code",
+            gettext_lazy("Code"),
+            _code(40),
+            required=True,
             aliases=("编码", "代码", "单位编码", "统一社会信用代码"),
-            help=_lazy("Unified social credit code or internal code"),
+            help=gettext_lazy("Unified social credit code or internal code"),
         ),
-        Column("name", _lazy("Name"), _text(200), required=True, aliases=("名称", "单位名称")),
+        Column("name", gettext_lazy("Name"), _text(200), required=True, aliases=("名称", "单位名称")),
         Column(
-            "kind", _lazy("Kind"), read_kind(UnitKind), required=True, aliases=("类型", "单位类型"),
+            "kind",
+            gettext_lazy("Kind"),
+            read_kind(UnitKind),
+            required=True,
+            aliases=("类型", "单位类型"),
         ),
         Column(
-            "home_area_code", _lazy("Home area code"), _code(24), required=True,
+            "home_area_code",
+            gettext_lazy("Home area code"),
+            _code(24),
+            required=True,
             aliases=("所在区域编码", "所属区域编码", "区域编码", "所在区域"),
-            help=_lazy("The area the unit is registered in"),
+            help=gettext_lazy("The area the unit is registered in"),
         ),
         ADDRESS,
         Column(
-            "areas_served", _lazy("Areas served (codes)"), read_code_list, default=(),
+            "areas_served",
+            gettext_lazy("Areas served (codes)"),
+            read_code_list,
+            default=(),
             aliases=("服务区域编码", "服务区域"),
-            help=_lazy("Area codes separated by commas or 、; optional"),
+            help=gettext_lazy("Area codes separated by commas or 、; optional"),
         ),
     ),
     example=_unit_example,
