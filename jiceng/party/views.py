@@ -148,7 +148,7 @@ def members(request: HttpRequest, org_id: int) -> HttpResponse:
             "party-members",
             _("Party members"),
             [
-                _("Name"),
+                _("Full name"),
                 _("Phone"),
                 _("Organization"),
                 _("Category"),
@@ -203,7 +203,7 @@ def due(request: HttpRequest) -> HttpResponse:
                 _("Organization"),
                 _("Code"),
                 _("Title"),
-                _("Name"),
+                _("Full name"),
                 _("Part-time member"),
                 _("From unit"),
                 _("Term start"),

@@ -23,7 +23,7 @@ _PRIVATE = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off
 class NameSearchForm(forms.Form):
     """Search by name; sent by GET (a name is not a personal number and may stand in a URL)."""
 
-    name = forms.CharField(label=_("Name"), required=False, max_length=50)
+    name = forms.CharField(label=_("Full name"), required=False, max_length=50)
     community = forms.ModelChoiceField(
         label=_("Community"), queryset=Area.objects.none(), required=False, empty_label=_("All communities")
     )
@@ -52,7 +52,7 @@ class PersonForm(forms.Form):
     """Create or edit a resident. The home is a building picked within a community of the user's
     scope; the building list follows the chosen community (htmx), so it stays short at any scale."""
 
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = forms.CharField(label=_("Full name"), max_length=50)
     phone = forms.CharField(label=_("Phone"), required=False, max_length=32, widget=forms.TextInput(attrs=_PRIVATE))
     id_number = forms.CharField(
         label=_("ID number"), required=False, max_length=32, widget=forms.TextInput(attrs=_PRIVATE)

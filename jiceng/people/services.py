@@ -340,7 +340,7 @@ def people_export(
         raise PermissionDenied
     qs = people_search(actor, name=name, community_id=community_id)
     headers = [
-        _("Name"),
+        _("Full name"),
         _("Gender"),
         _("Birth year"),
         _("Phone"),

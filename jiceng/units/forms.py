@@ -34,7 +34,7 @@ class UnitCreateForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = forms.CharField(label=_("Full name"), max_length=50)
     title = forms.CharField(label=_("Title"), max_length=50, required=False)
     phone = forms.CharField(
         label=_("Mobile phone"),
