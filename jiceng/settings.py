@@ -206,6 +206,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns at start-up when it is missing
 # Front-end assets come from npm (package-lock.json); served straight from node_modules.
 NODE_MODULES = Path(env("NODE_MODULES", str(PROJECT_DIR / "node_modules")) or "")
 STATICFILES_DIRS = [
