@@ -18,7 +18,7 @@ from jiceng.accounts.scope import scope_for
 from jiceng.core.excel import xlsx_response
 from jiceng.core.paging import paginate
 from jiceng.units.selectors import visible_units
-from jiceng.web.forms import apply_service_errors
+from jiceng.web.forms import apply_service_errors, submit_service_form
 
 from . import selectors, services
 from .forms import (
@@ -39,9 +39,12 @@ def _require(request: HttpRequest, permission: str) -> None:
         raise Http404
 
 
+# The person is entered by ID number, so a service's errors about the person belong there.
+PERSON_FIELD = {"person": "id_number"}
+
+
 def _apply_errors(form, exc: ValidationError) -> None:
-    # The person is entered by ID number, so errors about the person belong there.
-    apply_service_errors(form, exc, aliases={"person": "id_number"})
+    apply_service_errors(form, exc, aliases=PERSON_FIELD)
 
 
 def _export(request: HttpRequest, *, action: str, obj=None, rows: int, filters: dict) -> None:
@@ -288,27 +291,24 @@ def position_assign(request: HttpRequest, org_id: int) -> HttpResponse:
     units = visible_units(request.user).order_by("kind", "name")
     initial = {"term_end": default_term_end(org.kind)}
     form = PositionAssignForm(request.POST or None, units=units, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.position_assign(
-                actor=request.user,
-                org=org,
-                person=data["id_number"],
-                title=data["title"],
-                term_start=data["term_start"],
-                term_end=data["term_end"],
-                is_part_time=data["is_part_time"],
-                source_unit=data["source_unit"],
-                request=request,
-            )
-        except PermissionDenied as exc:
-            raise Http404 from exc
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("Post assigned."))
-            return redirect("party:detail", org_id=org.pk)
+    if submit_service_form(
+        request,
+        form,
+        lambda data: services.position_assign(
+            actor=request.user,
+            org=org,
+            person=data["id_number"],
+            title=data["title"],
+            term_start=data["term_start"],
+            term_end=data["term_end"],
+            is_part_time=data["is_part_time"],
+            source_unit=data["source_unit"],
+            request=request,
+        ),
+        aliases=PERSON_FIELD,
+    ):
+        messages.success(request, _("Post assigned."))
+        return redirect("party:detail", org_id=org.pk)
     return render(request, "party/position_form.html", {"org": org, "form": form})
 
 
@@ -341,26 +341,23 @@ def position_end(request: HttpRequest, position_id: int) -> HttpResponse:
 def member_add(request: HttpRequest, org_id: int) -> HttpResponse:
     org = _org_for_change(request, org_id)
     form = MemberCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.member_create(
-                actor=request.user,
-                person=data["id_number"],
-                org=org,
-                category=data["category"],
-                status=data["status"],
-                joined_on=data["joined_on"],
-                full_on=data["full_on"],
-                request=request,
-            )
-        except PermissionDenied as exc:
-            raise Http404 from exc
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("Member registered."))
-            return redirect("party:members", org_id=org.pk)
+    if submit_service_form(
+        request,
+        form,
+        lambda data: services.member_create(
+            actor=request.user,
+            person=data["id_number"],
+            org=org,
+            category=data["category"],
+            status=data["status"],
+            joined_on=data["joined_on"],
+            full_on=data["full_on"],
+            request=request,
+        ),
+        aliases=PERSON_FIELD,
+    ):
+        messages.success(request, _("Member registered."))
+        return redirect("party:members", org_id=org.pk)
     return render(request, "party/member_form.html", {"org": org, "form": form})
 
 
@@ -371,22 +368,19 @@ def edit(request: HttpRequest, org_id: int) -> HttpResponse:
     units = visible_units(request.user).order_by("kind", "name")
     initial = {"name": org.name, "unit": org.unit_id, "founded_on": org.founded_on}
     form = OrgEditForm(request.POST or None, units=units, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.party_org_update(
-                actor=request.user,
-                org=org,
-                name=data["name"],
-                unit=data["unit"],
-                founded_on=data["founded_on"],
-                request=request,
-            )
-        except PermissionDenied as exc:
-            raise Http404 from exc
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("Organization saved."))
-            return redirect("party:detail", org_id=org.pk)
+    if submit_service_form(
+        request,
+        form,
+        lambda data: services.party_org_update(
+            actor=request.user,
+            org=org,
+            name=data["name"],
+            unit=data["unit"],
+            founded_on=data["founded_on"],
+            request=request,
+        ),
+        aliases=PERSON_FIELD,
+    ):
+        messages.success(request, _("Organization saved."))
+        return redirect("party:detail", org_id=org.pk)
     return render(request, "party/org_edit.html", {"org": org, "form": form})

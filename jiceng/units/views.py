@@ -17,7 +17,7 @@ from jiceng.accounts.models import AuditKind
 from jiceng.accounts.scope import scope_for
 from jiceng.core.excel import xlsx_response
 from jiceng.core.paging import paginate
-from jiceng.web.forms import apply_service_errors
+from jiceng.web.forms import apply_service_errors, submit_service_form
 
 from . import selectors, services
 from .forms import ContactForm, UnitCreateForm, UnitRoleEndForm, UnitRoleForm
@@ -30,9 +30,12 @@ def _require(request: HttpRequest, permission: str) -> None:
         raise Http404
 
 
+# The person is entered by ID number, so a service's errors about the person belong there.
+PERSON_FIELD = {"person": "id_number"}
+
+
 def _apply_errors(form, exc: ValidationError) -> None:
-    # The person is entered by ID number, so errors about the person belong there.
-    apply_service_errors(form, exc, aliases={"person": "id_number"})
+    apply_service_errors(form, exc, aliases=PERSON_FIELD)
 
 
 def _can_change(request: HttpRequest, unit: Unit) -> bool:
@@ -153,24 +156,21 @@ def _unit_for_change(request: HttpRequest, unit_id: int) -> Unit:
 def contact_add(request: HttpRequest, unit_id: int) -> HttpResponse:
     unit = _unit_for_change(request, unit_id)
     form = ContactForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.contact_add(
-                actor=request.user,
-                unit=unit,
-                name=data["name"],
-                title=data["title"],
-                phone=data["phone"],
-                request=request,
-            )
-        except PermissionDenied as exc:
-            raise Http404 from exc
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("Contact added."))
-            return redirect("units:detail", unit_id=unit.pk)
+    if submit_service_form(
+        request,
+        form,
+        lambda data: services.contact_add(
+            actor=request.user,
+            unit=unit,
+            name=data["name"],
+            title=data["title"],
+            phone=data["phone"],
+            request=request,
+        ),
+        aliases=PERSON_FIELD,
+    ):
+        messages.success(request, _("Contact added."))
+        return redirect("units:detail", unit_id=unit.pk)
     return render(request, "units/contact_form.html", {"unit": unit, "form": form})
 
 
@@ -179,24 +179,21 @@ def contact_add(request: HttpRequest, unit_id: int) -> HttpResponse:
 def role_assign(request: HttpRequest, unit_id: int) -> HttpResponse:
     unit = _unit_for_change(request, unit_id)
     form = UnitRoleForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.unit_role_assign(
-                actor=request.user,
-                unit=unit,
-                person=data["id_number"],
-                title=data["title"],
-                started_on=data["started_on"],
-                request=request,
-            )
-        except PermissionDenied as exc:
-            raise Http404 from exc
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("Post recorded."))
-            return redirect("units:detail", unit_id=unit.pk)
+    if submit_service_form(
+        request,
+        form,
+        lambda data: services.unit_role_assign(
+            actor=request.user,
+            unit=unit,
+            person=data["id_number"],
+            title=data["title"],
+            started_on=data["started_on"],
+            request=request,
+        ),
+        aliases=PERSON_FIELD,
+    ):
+        messages.success(request, _("Post recorded."))
+        return redirect("units:detail", unit_id=unit.pk)
     return render(request, "units/role_form.html", {"unit": unit, "form": form})
 
 
@@ -239,25 +236,22 @@ def edit(request: HttpRequest, unit_id: int) -> HttpResponse:
         "areas_served": [a.pk for a in unit.areas_served.all()],
     }
     form = UnitCreateForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.unit_update(
-                actor=request.user,
-                unit=unit,
-                kind=data["kind"],
-                name=data["name"],
-                code=data["code"],
-                home_area=data["home_area"],
-                address=data["address"],
-                areas_served=list(data["areas_served"]),
-                request=request,
-            )
-        except PermissionDenied as exc:
-            raise Http404 from exc
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("Unit saved."))
-            return redirect("units:detail", unit_id=unit.pk)
+    if submit_service_form(
+        request,
+        form,
+        lambda data: services.unit_update(
+            actor=request.user,
+            unit=unit,
+            kind=data["kind"],
+            name=data["name"],
+            code=data["code"],
+            home_area=data["home_area"],
+            address=data["address"],
+            areas_served=list(data["areas_served"]),
+            request=request,
+        ),
+        aliases=PERSON_FIELD,
+    ):
+        messages.success(request, _("Unit saved."))
+        return redirect("units:detail", unit_id=unit.pk)
     return render(request, "units/unit_form.html", {"form": form, "unit": unit})
