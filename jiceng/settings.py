@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "jiceng.people",
     "jiceng.party",
     "jiceng.cases",
+    "jiceng.notify",
     "jiceng.web",
 ]
 

@@ -209,3 +209,6 @@ class AccessCase:
     denied: tuple[str, ...]
     method: str = "get"
     data: dict | None = None
+    # A public route (the resident's report page, Open311) answers visitors without an account too;
+    # the anonymous test then expects it to answer rather than send to sign-in.
+    public: bool = False

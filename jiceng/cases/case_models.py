@@ -75,6 +75,10 @@ class Case(AreaChain):
     verify_due = models.DateTimeField(_("verify due"), null=True, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # A duplicate merged into another case: it follows that case and counts once (as that case) in
+    # every metric. Selectors for rates and rankings exclude cases with merged_into set.
+    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged",
+                                    verbose_name=_("merged into"))
 
     class Meta:
         verbose_name = _("case")

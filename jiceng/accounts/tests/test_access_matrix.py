@@ -36,8 +36,8 @@ SKIP_PREFIXES = ("djdt:", "static", "admin:")
 
 def collect_cases() -> list[AccessCase]:
     cases: list[AccessCase] = []
-    for path in sorted(Path(jiceng.__file__).parent.glob("*/tests/access_cases.py")):
-        module = importlib.import_module(f"jiceng.{path.parent.parent.name}.tests.access_cases")
+    for path in sorted(Path(jiceng.__file__).parent.glob("*/tests/access_cases*.py")):
+        module = importlib.import_module(f"jiceng.{path.parent.parent.name}.tests.{path.stem}")
         cases.extend(module.CASES)
     return cases
 
@@ -80,11 +80,17 @@ def test_access(case: AccessCase, district, personas):
 
 
 def test_anonymous_visitors_are_sent_to_sign_in_or_refused(district, personas, client):
-    """Without an account (a resident), every page sends to sign-in and every API call is refused."""
+    """Without an account (a resident), every page sends to sign-in and every API call is refused,
+    except the public routes (marked `public`), which must answer."""
     wrong = []
     for case in CASES:
-        status = _request(client, case, case.url(district)).status_code
-        if status not in (302, 401, 403):
+        response = _request(client, case, case.url(district))
+        status = response.status_code
+        if case.public:
+            to_login = status == 302 and response["Location"].startswith(reverse("accounts:login"))
+            if status == 404 or status >= 500 or to_login:
+                wrong.append(f"{_case_id(case)} (public): {status}")
+        elif status not in (302, 401, 403):
             wrong.append(f"{_case_id(case)}: {status}")
     assert not wrong, "\n".join(wrong)
 
