@@ -11,6 +11,7 @@ Deadlines are computed in Asia/Shanghai wall time and returned as aware UTC date
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -43,7 +44,10 @@ def package_covers(year: int) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4096)
 def _package_is_working_day(d: date) -> bool:
+    # Cached: the package validates every date it is asked about, which made deadline arithmetic over
+    # thousands of cases spend most of its time there. Its answer for a date never changes in a process.
     try:
         return chinese_calendar.is_workday(d)
     except NotImplementedError:

@@ -189,8 +189,10 @@ def analyze() -> None:
 
 
 class Builder:
-    def __init__(self, *, full: bool, residents: int, seed: int, log: Callable[[str], None]) -> None:
+    def __init__(self, *, full: bool, residents: int, seed: int, log: Callable[[str], None],
+                 cases: int = 0) -> None:
         self.full = full
+        self.cases = cases
         self.sample = residents
         self.seed = seed
         self.log = log
@@ -228,6 +230,10 @@ class Builder:
         self.stage("residents" + (" (all)" if self.full else " (sample)"), self.insert_people)
         self.stage("positions, members, unit posts", self.insert_posts)
         self.stage("demo logins", self.insert_logins)
+        if self.cases:
+            from .cases import build_cases
+
+            self.stage("a year of cases", lambda: build_cases(n=self.cases, seed=self.seed, log=self.log))
         self.stage("planner statistics (ANALYZE)", analyze)
         self.report.seconds = time.perf_counter() - t0
         self.report.counts = self.counts()
@@ -783,6 +789,7 @@ def build_demo(
     residents: int = DEFAULT_RESIDENTS,
     reset: bool = False,
     seed: int = SEED,
+    cases: int = 0,
     log: Callable[[str], None] = lambda s: None,
 ) -> Report:
     """Build the demo district in one transaction. Raises DemoExists when a district is there
@@ -794,4 +801,4 @@ def build_demo(
             t = time.perf_counter()
             wipe()
             log(f"  {'wiped the previous district':<34} {time.perf_counter() - t:6.1f} s")
-        return Builder(full=full, residents=residents, seed=seed, log=log).run()
+        return Builder(full=full, residents=residents, seed=seed, log=log, cases=cases).run()

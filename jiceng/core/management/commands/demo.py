@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from jiceng.demo.build import DEFAULT_RESIDENTS, DemoExists, build_demo
+from jiceng.demo.cases import DEFAULT_CASES
 from jiceng.demo.logins import DEMO_LOGINS
 
 
@@ -24,15 +25,19 @@ class Command(BaseCommand):
             default=DEFAULT_RESIDENTS,
             help=f"sample residents besides office-holders (default {DEFAULT_RESIDENTS}; ignored with --full)",
         )
+        parser.add_argument(
+            "--cases", type=int, default=DEFAULT_CASES,
+            help=f"cases reported over the past year, walked through their workflow (default {DEFAULT_CASES:,})",
+        )
 
-    def handle(self, *args, full: bool, reset: bool, residents: int, **options):
-        if residents < 0:
-            raise CommandError("--residents must be zero or more")
+    def handle(self, *args, full: bool, reset: bool, residents: int, cases: int, **options):
+        if residents < 0 or cases < 0:
+            raise CommandError("--residents and --cases must be zero or more")
         what = "all 720,000 residents" if full else f"a sample of {residents:,} residents"
         self.stdout.write(f"Building 福州市鼓楼区 with {what} …")
         t = time.perf_counter()
         try:
-            report = build_demo(full=full, residents=residents, reset=reset, log=self.stdout.write)
+            report = build_demo(full=full, residents=residents, reset=reset, cases=cases, log=self.stdout.write)
         except DemoExists:
             raise CommandError(
                 "The database already holds a district. Run `jiceng demo --reset` to wipe it and build again."
