@@ -190,9 +190,10 @@ def analyze() -> None:
 
 class Builder:
     def __init__(self, *, full: bool, residents: int, seed: int, log: Callable[[str], None],
-                 cases: int = 0) -> None:
+                 cases: int = 0, party_life: bool = False) -> None:
         self.full = full
         self.cases = cases
+        self.party_life = party_life
         self.sample = residents
         self.seed = seed
         self.log = log
@@ -234,6 +235,10 @@ class Builder:
             from .cases import build_cases
 
             self.stage("a year of cases", lambda: build_cases(n=self.cases, seed=self.seed, log=self.log))
+        if self.party_life:
+            from .party_life import build_party_life
+
+            self.stage("this year's Party life", lambda: build_party_life(seed=self.seed, log=self.log))
         self.stage("planner statistics (ANALYZE)", analyze)
         self.report.seconds = time.perf_counter() - t0
         self.report.counts = self.counts()
@@ -790,6 +795,7 @@ def build_demo(
     reset: bool = False,
     seed: int = SEED,
     cases: int = 0,
+    party_life: bool = False,
     log: Callable[[str], None] = lambda s: None,
 ) -> Report:
     """Build the demo district in one transaction. Raises DemoExists when a district is there
@@ -801,4 +807,5 @@ def build_demo(
             t = time.perf_counter()
             wipe()
             log(f"  {'wiped the previous district':<34} {time.perf_counter() - t:6.1f} s")
-        return Builder(full=full, residents=residents, seed=seed, log=log, cases=cases).run()
+        return Builder(full=full, residents=residents, seed=seed, log=log, cases=cases,
+                       party_life=party_life).run()

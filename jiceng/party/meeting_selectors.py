@@ -18,6 +18,7 @@ in SQL: a fixed number of queries whatever the size of the subtree.
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
@@ -99,13 +100,15 @@ def _end(start: date, months: int) -> date:
     return date.fromordinal(add_months(start, months).toordinal() - 1)
 
 
-def periods_of_year(period: str, year: int) -> list[PeriodSpan]:
+@functools.lru_cache(maxsize=64)
+def periods_of_year(period: str, year: int) -> tuple[PeriodSpan, ...]:
+    # Cached (the spans are frozen): a district roll-up asks for the same spans once per organization.
     if period == Period.MONTHLY:
-        return [PeriodSpan(period, date(year, m, 1), _end(date(year, m, 1), 1), f"{m}") for m in range(1, 13)]
+        return tuple(PeriodSpan(period, date(year, m, 1), _end(date(year, m, 1), 1), f"{m}") for m in range(1, 13))
     if period == Period.QUARTERLY:
-        return [PeriodSpan(period, date(year, 3 * q - 2, 1), _end(date(year, 3 * q - 2, 1), 3), f"Q{q}")
-                for q in range(1, 5)]
-    return [PeriodSpan(period, date(year, 1, 1), date(year, 12, 31), str(year))]
+        return tuple(PeriodSpan(period, date(year, 3 * q - 2, 1), _end(date(year, 3 * q - 2, 1), 3), f"Q{q}")
+                     for q in range(1, 5))
+    return (PeriodSpan(period, date(year, 1, 1), date(year, 12, 31), str(year)),)
 
 
 def period_start_for(period: str, day: date) -> date:
@@ -394,6 +397,42 @@ def compliance_rollup(user, year: int, quarter: int, *, root: PartyOrg | None = 
             rows.append(RollupRow(org=org, cells=cells, behind=cal.missing, calendar=cal))
     kinds = [k for k in MeetingKind.values if k in kinds]
     return Rollup(year=year, quarter=quarter, kinds=kinds, rows=rows)
+
+
+@dataclass
+class RollupGroup:
+    """One organization of the level being looked at, with everything under it folded in."""
+
+    org: PartyOrg
+    cells: dict[str, str]  # meeting kind → worst status anywhere in the subtree
+    orgs: int  # organizations in the subtree with obligations this quarter
+    orgs_behind: int
+    missing: int  # missing periods in the subtree
+
+
+def rollup_groups(data: Rollup, root: PartyOrg | None = None) -> list[RollupGroup]:
+    """Fold the roll-up's rows up the tree to one level: the children of `root`, or without a root the
+    highest organizations in the rows (a district official sees the working committees, a community
+    worker their committee). No query: paths say who is under whom."""
+    if not data.rows:
+        return []
+    steplen = PartyOrg.steplen
+    depth = root.depth + 1 if root is not None else min(r.org.depth for r in data.rows)
+    level = {r.org.path: r.org for r in data.rows if r.org.depth == depth}
+    groups: dict[str, RollupGroup] = {p: RollupGroup(org=o, cells={}, orgs=0, orgs_behind=0, missing=0)
+                                      for p, o in level.items()}
+    for row in data.rows:
+        group = groups.get(row.org.path[: depth * steplen])
+        if group is None:
+            continue
+        group.orgs += 1
+        group.orgs_behind += row.behind > 0
+        group.missing += row.behind
+        for kind, status in row.cells.items():
+            previous = group.cells.get(kind, "")
+            if status and (not previous or _SEVERITY[status] > _SEVERITY[previous]):
+                group.cells[kind] = status
+    return sorted(groups.values(), key=lambda g: g.org.path)
 
 
 # --- attendance lapses ------------------------------------------------------------------------------------

@@ -266,6 +266,10 @@ def compliance(request: HttpRequest, org_id: int) -> HttpResponse:
     })
 
 
+# The page lists at most this many organizations behind; the export has them all.
+ROLLUP_BEHIND_SHOWN = 100
+
+
 @login_required
 @require_GET
 def rollup(request: HttpRequest) -> HttpResponse:
@@ -293,9 +297,16 @@ def rollup(request: HttpRequest) -> HttpResponse:
         _export(request, action="meeting.rollup_export", rows=len(rows), filters={"year": year, "quarter": quarter})
         return xlsx_response(f"meeting-compliance-{year}-Q{quarter}", _("Meeting compliance"),
                              [_("Organization"), *data.kind_labels, _("Periods missing")], rows)
-    table = [(r, [r.cells.get(k, "") for k in data.kinds]) for r in data.rows]
+    # The page folds the tree to one level (drill down by following a group) and lists who is behind
+    # most; the Excel export keeps every organization.
+    groups = [(g, [g.cells.get(k, "") for k in data.kinds]) for g in sel.rollup_groups(data, root)]
+    behind = sorted((r for r in data.rows if r.behind), key=lambda r: (-r.behind, r.org.path))
+    own = next((r for r in data.rows if root is not None and r.org.pk == root.pk), None)
     return render(request, "party/meetings/rollup.html", {
-        "data": data, "table": table, "years": _years(), "quarters": range(1, 5),
+        "data": data, "groups": groups, "years": _years(), "quarters": range(1, 5),
+        "own": (own, [own.cells.get(k, "") for k in data.kinds]) if own else None,
+        "behind": [(r, [r.cells.get(k, "") for k in data.kinds]) for r in behind[:ROLLUP_BEHIND_SHOWN]],
+        "behind_total": len(behind), "behind_shown": ROLLUP_BEHIND_SHOWN,
         "can_export": _can_export(request), "labels": sel.STATUS_LABELS, "root": root,
     })
 

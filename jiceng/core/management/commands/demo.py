@@ -37,7 +37,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Building 福州市鼓楼区 with {what} …")
         t = time.perf_counter()
         try:
-            report = build_demo(full=full, residents=residents, reset=reset, cases=cases, log=self.stdout.write)
+            report = build_demo(full=full, residents=residents, reset=reset, cases=cases, party_life=True,
+                                log=self.stdout.write)
         except DemoExists:
             raise CommandError(
                 "The database already holds a district. Run `jiceng demo --reset` to wipe it and build again."
