@@ -45,16 +45,24 @@ def package_covers(year: int) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def _package_is_working_day(d: date) -> bool:
-    # Cached: the package validates every date it is asked about, which made deadline arithmetic over
-    # thousands of cases spend most of its time there. Its answer for a date never changes in a process.
+def _package_answer(d: date) -> bool | None:
+    """The package's answer for a day, None for a year it does not cover. Cached: the package validates
+    every date it is asked about, which made deadline arithmetic over thousands of cases spend most of
+    its time there; its answer for a date never changes within a process."""
     try:
         return chinese_calendar.is_workday(d)
     except NotImplementedError:
-        if d.year not in _warned_years:
-            _warned_years.add(d.year)
-            log.warning("holiday calendar does not cover %s: assuming weekends only", d.year)
-        return d.weekday() < 5
+        return None
+
+
+def _package_is_working_day(d: date) -> bool:
+    answer = _package_answer(d)
+    if answer is not None:
+        return answer
+    if d.year not in _warned_years:
+        _warned_years.add(d.year)
+        log.warning("holiday calendar does not cover %s: assuming weekends only", d.year)
+    return d.weekday() < 5
 
 
 def calendar_coverage_warning(years: list[int] | None = None) -> str:
