@@ -16,4 +16,5 @@ urlpatterns = [
     path("r/", include("jiceng.cases.resident_urls")),
     path("data/", include("jiceng.core.urls")),
     path("api/v1/", api.urls),
+    path("open311/v2/", include("jiceng.cases.open311_urls")),
 ]
