@@ -32,7 +32,7 @@ MAX_POSTERS = 1000
 def public_base(request) -> str:
     """Where residents reach the platform: JICENG_PUBLIC_URL when set (the address behind the reverse
     proxy that phones see), else the address of this request."""
-    base = getattr(settings, "PUBLIC_URL", "") or request.build_absolute_uri("/")
+    base = settings.PUBLIC_URL or request.build_absolute_uri("/")
     return base.rstrip("/")
 
 

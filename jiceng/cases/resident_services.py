@@ -54,7 +54,7 @@ RATEABLE = frozenset({CaseState.HANDLED, CaseState.VERIFIED, CaseState.CLOSED})
 
 def limits() -> tuple[int, int]:
     """(reports per client address per hour, reports per phone number per 24 hours)."""
-    return (getattr(settings, "RESIDENT_REPORTS_PER_ADDRESS", 20), getattr(settings, "RESIDENT_REPORTS_PER_PHONE", 5))
+    return settings.RESIDENT_REPORTS_PER_ADDRESS, settings.RESIDENT_REPORTS_PER_PHONE
 
 
 class RateLimited(Exception):

@@ -134,9 +134,10 @@ def _follow_page(request: HttpRequest, link, *, rating_error: str = "", status: 
         "rating_error": rating_error, "comment": request.POST.get("comment", "")[:1000],
         "chosen": request.POST.get("rating", ""),
     }, status=status)
-    # The token is the key to the page: keep it out of caches and out of other sites' logs.
+    # The token is the key to the page: keep it out of caches and out of other sites' logs
+    # ("same-origin", not "no-referrer": the rating form's POST must still carry its Origin for CSRF).
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

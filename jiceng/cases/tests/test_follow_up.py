@@ -82,3 +82,16 @@ def test_api_lists_and_records(client, personas, handled):
     assert [f["rating"] for f in listed] == ["satisfied"]
     client.force_login(personas.community_b)
     assert client.get(f"/api/v1/cases/feedback/{handled.number}").status_code == 404
+
+
+def test_feedback_api_queries_do_not_grow_with_the_calls(client, personas, handled, django_assert_max_num_queries):
+    client.force_login(personas.community_a)
+    url = f"/api/v1/cases/feedback/{handled.number}"
+    case_follow_up(actor=personas.community_a, case=handled, reached=False)
+    client.get(url)
+    with django_assert_max_num_queries(12) as small:
+        assert len(client.get(url).json()) == 1
+    for who in (personas.community_a, personas.subdistrict_staff, personas.district_admin) * 3:
+        case_follow_up(actor=who, case=handled, reached=True, rating="satisfied")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert len(client.get(url).json()) == 10

@@ -95,3 +95,23 @@ def test_area_page_links_to_posters_for_staff_only(client, personas, district):
     client.force_login(personas.department)
     response = client.get(url)
     assert reverse("cases:poster", args=[district.a.compound.pk]) not in response.content.decode()
+
+
+def _add_buildings(district, n: int, start: int) -> None:
+    for i in range(start, start + n):
+        area_create(actor=None, parent=district.a.compound, kind="building",
+                    code=f"{district.a.compound.code}{i:03d}", name=f"A社区小区{i}号楼")
+
+
+@pytest.mark.parametrize("view", ["cases:poster", "cases:poster_pdf"])
+def test_list_and_batch_pdf_queries_do_not_grow_with_the_places(client, personas, district,
+                                                                django_assert_max_num_queries, view):
+    client.force_login(personas.community_a)
+    url = reverse(view, args=[district.a.area.pk])
+    _add_buildings(district, 2, start=10)
+    client.get(url)  # warm the session and the scope
+    with django_assert_max_num_queries(12) as small:
+        assert client.get(url).status_code == 200
+    _add_buildings(district, 20, start=100)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(url).status_code == 200

@@ -293,7 +293,7 @@ def test_submit_page_shows_number_and_private_link(client, district, cat):
     assert CaseAttachment.objects.filter(case=case).count() == 1
     page = client.get(reverse("resident:follow", args=[token]))
     assert page.status_code == 200 and case.number in page.content.decode()
-    assert page["Referrer-Policy"] == "no-referrer" and "no-store" in page["Cache-Control"]
+    assert page["Referrer-Policy"] == "same-origin" and "no-store" in page["Cache-Control"]
     assert client.get(reverse("resident:follow", args=["x" * 32])).status_code == 404
 
 
