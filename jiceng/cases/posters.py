@@ -101,11 +101,12 @@ def _draw_poster(c: canvas.Canvas, place, url: str, chain: str) -> None:
     _centered(c, _("Problems around you? Scan to report"), height - 45 * mm, font, 26)
     c.setFillColorRGB(0, 0, 0)
     _centered(c, place.name, height - 62 * mm, font, 22)
-    side = 120 * mm
-    qr_y = height - 70 * mm - side
+    # The QR code keeps a quiet zone of more than four modules clear of the text around it.
+    side = 110 * mm
+    qr_y = height - 80 * mm - side
     _draw_qr(c, qr_for(url), (width - side) / 2, qr_y, side)
     c.setFont(URL_FONT, 10)
-    c.drawCentredString(width / 2, qr_y - 8 * mm, url)
+    c.drawCentredString(width / 2, qr_y - 10 * mm, url)
     text = _("Scan with your phone's camera or WeChat, choose what is wrong, describe it and add a photo. "
              "You get a case number and a private link to follow the case and rate the result. "
              "No account is needed.")
@@ -114,7 +115,7 @@ def _draw_poster(c: canvas.Canvas, place, url: str, chain: str) -> None:
         _centered(c, line, y, font, 13)
         y -= 7 * mm
     _centered(c, _("In an emergency call 119, 110 or 120 first."), 30 * mm, font, 11)
-    _centered(c, f"{chain} · {place.code}", 22 * mm, font, 9)
+    _centered(c, f"{chain}\u3000{place.code}", 22 * mm, font, 9)  # an ideographic space: STSong has no "·"
 
 
 def posters_pdf(places: Iterable, *, base: str, chains: dict[int, str], title: str) -> bytes:
