@@ -9,6 +9,7 @@ urlpatterns = [
     path("", resident_views.report, name="report"),
     # The target of the QR code on every building's and compound's poster (and the identity board).
     path("b/<str:code>/", resident_views.report_at, name="building"),
+    path("done/", resident_views.receipt, name="receipt"),
     # The private link: the token is the only key (its hash is stored).
     path("c/<str:token>/", resident_views.follow, name="follow"),
     path("c/<str:token>/rate/", resident_views.rate, name="rate"),

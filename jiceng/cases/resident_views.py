@@ -68,10 +68,33 @@ class ResidentReportForm(forms.Form):
         return data
 
 
-def _receipt(request: HttpRequest, receipt: svc.ResidentReceipt, place) -> HttpResponse:
-    link = request.build_absolute_uri(reverse("resident:follow", args=[receipt.token]))
-    response = render(request, "cases/resident_receipt.html", {"case": receipt.case, "link": link, "place": place})
+RECEIPT_COOKIE = "jiceng_receipt"
+RECEIPT_SALT = "resident-receipt"
+RECEIPT_SECONDS = 3600
+
+
+def _to_receipt(request: HttpRequest, receipt: svc.ResidentReceipt) -> HttpResponse:
+    """Post/redirect/get, so that reloading the receipt never sends the report twice. The token
+    rides to the receipt page in a signed cookie on the resident's own phone (for an hour, only to
+    that page): the server keeps nothing but the token's hash."""
+    response = redirect("resident:receipt")
+    response.set_signed_cookie(RECEIPT_COOKIE, receipt.token, salt=RECEIPT_SALT, max_age=RECEIPT_SECONDS,
+                               path=reverse("resident:receipt"), httponly=True, samesite="Lax",
+                               secure=request.is_secure())
+    return response
+
+
+def receipt(request: HttpRequest) -> HttpResponse:
+    """The case number and the private link of the report just sent from this phone."""
+    token = request.get_signed_cookie(RECEIPT_COOKIE, default=None, salt=RECEIPT_SALT, max_age=RECEIPT_SECONDS)
+    link = sel.link_by_token(token) if token else None
+    context = {"case": None, "link": "", "place": None}
+    if link is not None:
+        context = {"case": link.case, "place": sel.qr_place(link.case.building.code) if link.case.building else None,
+                   "link": request.build_absolute_uri(reverse("resident:follow", args=[token]))}
+    response = render(request, "cases/resident_receipt.html", context)
     response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -82,7 +105,7 @@ def _report(request: HttpRequest, place) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            receipt = svc.resident_report(
+            done = svc.resident_report(
                 category=sel.resident_category(d["category"]), description=d["description"],
                 photos=request.FILES.getlist("photos")[: MAX_PHOTOS + 1], reporter_phone=d["reporter_phone"],
                 reporter_name=d["reporter_name"], lat=d["lat"], lng=d["lng"], crs=d["crs"], place=place,
@@ -94,7 +117,7 @@ def _report(request: HttpRequest, place) -> HttpResponse:
             apply_service_errors(form, exc, aliases={"building": "address", "urgency": "category", "crs": "address"})
             status = 400
         else:
-            return _receipt(request, receipt, place)
+            return _to_receipt(request, done)
     elif request.method == "POST":
         status = 400
     per_address, per_phone = svc.limits()

@@ -53,6 +53,8 @@ CASES = [
                allowed=PERSONAS, denied=(), public=True),
     AccessCase("resident:building", url=lambda d: reverse("resident:building", args=[d.a.compound.code]),
                allowed=PERSONAS, denied=(), public=True),
+    AccessCase("resident:receipt", url=lambda d: reverse("resident:receipt"), allowed=PERSONAS, denied=(),
+               public=True),
     AccessCase("resident:follow", url=lambda d: reverse("resident:follow", args=[_token(d)]),
                allowed=PERSONAS, denied=(), public=True),
     AccessCase("resident:rate", url=lambda d: reverse("resident:rate", args=[_token(d)]), method="post",

@@ -285,16 +285,25 @@ def test_qr_page_shows_place_and_categories(client, district, cat):
 def test_submit_page_shows_number_and_private_link(client, district, cat):
     url = reverse("resident:building", args=[district.a.building.code])
     response = post_form(client, url, cat, photos=photo())
-    body = response.content.decode()
+    # Post/redirect/get: the token travels in a signed cookie to the receipt, never in a URL.
+    assert response.status_code == 302 and response["Location"] == reverse("resident:receipt")
     case = Case.objects.get()
-    assert response.status_code == 200 and case.number in body
+    assert CaseAttachment.objects.filter(case=case).count() == 1
+    for _reload in range(2):
+        body = client.get(reverse("resident:receipt")).content.decode()
+        assert case.number in body
+    assert Case.objects.count() == 1
     token = re.search(r"/r/c/([^/\"]+)/", body).group(1)
     assert ResidentLink.objects.get(case=case).token_hash == rsvc.token_hash(token)
-    assert CaseAttachment.objects.filter(case=case).count() == 1
     page = client.get(reverse("resident:follow", args=[token]))
     assert page.status_code == 200 and case.number in page.content.decode()
     assert page["Referrer-Policy"] == "same-origin" and "no-store" in page["Cache-Control"]
     assert client.get(reverse("resident:follow", args=["x" * 32])).status_code == 404
+
+
+def test_receipt_without_a_recent_report(client, district):
+    body = client.get(reverse("resident:receipt")).content.decode()
+    assert "No recent report" in body and "/r/c/" not in body
 
 
 def test_submit_errors_keep_what_was_typed(client, district, cat):
@@ -307,7 +316,7 @@ def test_submit_errors_keep_what_was_typed(client, district, cat):
 def test_rate_limited_page_is_clear_and_keeps_the_form(client, district, cat, settings):
     settings.RESIDENT_REPORTS_PER_PHONE = 1
     url = reverse("resident:building", args=[district.a.building.code])
-    assert post_form(client, url, cat).status_code == 200
+    assert post_form(client, url, cat).status_code == 302
     response = post_form(client, url, cat, description="第二次反映")
     body = response.content.decode()
     assert response.status_code == 429 and 'id="rate-limited"' in body and "第二次反映" in body
