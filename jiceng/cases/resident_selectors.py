@@ -35,17 +35,32 @@ STEP_LABELS = {
 }
 
 
-def resident_categories() -> list[tuple[Category, list[Category]]]:
-    """The taxonomy as a resident meets it: each active major class with its active minor classes
-    (a major class without minor classes, like the five request types, is a choice of its own)."""
-    cats = list(Category.objects.filter(active=True).order_by("path").only("id", "code", "name", "path", "depth"))
+# What residents report most comes first: events (things happening), then components (things broken),
+# then the request types (inquiry, help, complaint, report, suggestion).
+_CLASS_ORDER = {"event": 0, "component": 1}
+
+
+def resident_categories() -> list[tuple[str, Category, list[Category]]]:
+    """The taxonomy as a resident meets it: (label, major class, its active minor classes), events
+    first. A major class without minor classes (the five request types) is a choice of its own. Two
+    major classes of one name (市容环境 is both a component and an event class) carry their class."""
+    cats = list(Category.objects.filter(active=True).order_by("path").only(
+        "id", "code", "name", "path", "depth", "case_class"))
     groups: list[tuple[Category, list[Category]]] = []
     for c in cats:
         if c.depth == 1:
             groups.append((c, []))
         elif groups and c.path.startswith(groups[-1][0].path):
             groups[-1][1].append(c)
-    return groups
+    groups.sort(key=lambda g: _CLASS_ORDER.get(g[0].case_class, 2))  # stable: codes stay in order
+    names = [g[0].name for g in groups]
+    out = []
+    for major, minors in groups:
+        label = major.name
+        if names.count(major.name) > 1 and major.case_class:
+            label = f"{major.name}（{major.get_case_class_display()}）"
+        out.append((label, major, minors))
+    return out
 
 
 def resident_category(category_id) -> Category | None:

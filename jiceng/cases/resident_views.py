@@ -52,11 +52,11 @@ class ResidentReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.groups = sel.resident_categories()
         choices: list = [("", "—")]
-        for major, minors in self.groups:
+        for label, major, minors in self.groups:
             if minors:
-                choices.append((major.name, [(str(m.pk), m.name) for m in minors]))
+                choices.append((label, [(str(m.pk), m.name) for m in minors]))
             else:
-                choices.append((str(major.pk), major.name))
+                choices.append((str(major.pk), label))
         self.fields["category"].choices = choices
         self.fields["reporter_phone"].required = False  # the service says why it is needed
 

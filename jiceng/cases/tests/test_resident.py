@@ -350,3 +350,28 @@ def test_merged_link_page_names_the_main_case(client, district, cat):
     Case.objects.filter(pk=dup.case.pk).update(merged_into=main.case)
     body = client.get(reverse("resident:follow", args=[dup.token])).content.decode()
     assert 'id="merged-note"' in body and main.case.number in body
+
+
+def test_categories_events_first_with_homonyms_told_apart(district):
+    from jiceng.cases.resident_selectors import resident_categories, resident_category
+
+    c03 = Category.objects.add_root({"code": "C03", "name": "市容环境", "case_class": "component"})
+    lid = Category.objects.add_child(c03, {"code": "C0302", "name": "垃圾箱", "case_class": "component"})
+    e01 = Category.objects.add_root({"code": "E01", "name": "市容环境", "case_class": "event"})
+    Category.objects.add_child(e01, {"code": "E0102", "name": "暴露垃圾", "case_class": "event"})
+    Category.objects.add_root({"code": "R03", "name": "投诉", "request_type": "complaint"})
+    groups = resident_categories()
+    assert [label for label, _major, _minors in groups] == ["市容环境（Event）", "市容环境（Component）", "投诉"]
+    assert [m.name for m in groups[1][2]] == ["垃圾箱"]
+    assert resident_category(lid.pk) == lid
+    assert resident_category(c03.pk) is None  # a major class with minor classes: choose the minor one
+    Category.objects.filter(pk=lid.pk).update(active=False)
+    assert resident_category(lid.pk) is None
+
+
+def test_page_takes_gcj02_from_a_map_sdk(client, district, cat):
+    lat, lng = wgs84_to_gcj02(*POINT_A)
+    response = post_form(client, reverse("resident:report"), cat, lat=f"{lat:.7f}", lng=f"{lng:.7f}", crs="gcj02")
+    assert response.status_code == 302
+    case = Case.objects.get()
+    assert case.grid_id == district.a.grid.pk and abs(case.lat - POINT_A[0]) < 1e-5
