@@ -39,7 +39,7 @@ from jiceng.core.uploads import check_images
 from jiceng.notify.services import notify
 from jiceng.people import personal
 
-from . import case_services, workflow
+from . import case_services
 from .attachments import attachments_add
 from .case_models import Case, CaseChannel, CaseState
 from .feedback_models import CaseFeedback, FeedbackSource, Satisfaction
@@ -229,15 +229,19 @@ def resident_rate(*, link: ResidentLink, rating: str, comment: str = "", request
                      changes={"number": case.number, "rating": rating})
         reopened = False
         if rating == Satisfaction.UNSATISFIED:
-            within = case.closed_at is not None and now - case.closed_at <= timedelta(days=workflow.REOPEN_WINDOW_DAYS)
-            if case.state == CaseState.CLOSED and within:
-                case_services.case_reopen(actor=None, case=case, expected_version=case.version, by_resident=True,
-                                          note=_("The resident is not satisfied.") + (f" {comment}" if comment else ""),
-                                          request=request)
-                reopened = True
-                title = _("Case %(number)s reopened: the resident is not satisfied") % {"number": case.number}
-            else:
-                title = _("Case %(number)s: the resident is not satisfied") % {"number": case.number}
+            if case.state == CaseState.CLOSED:
+                # case_reopen applies the policy (the window since closing); refused, or beaten by a
+                # staff action a moment ago, the rating stays recorded and the staff are told.
+                try:
+                    case_services.case_reopen(
+                        actor=None, case=case, expected_version=case.version, by_resident=True, request=request,
+                        note=_("The resident is not satisfied.") + (f" {comment}" if comment else ""))
+                    reopened = True
+                except case_services.ConflictError:
+                    reopened = False
+            number = {"number": case.number}
+            title = (_("Case %(number)s reopened: the resident is not satisfied") % number if reopened
+                     else _("Case %(number)s: the resident is not satisfied") % number)
             notify(users=_staff_of(case), kind="case.unsatisfied", title=title, body=comment,
                    url=reverse("cases:case", args=[case.number]))
     return RatingResult(feedback=feedback, reopened=reopened)
