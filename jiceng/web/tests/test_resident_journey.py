@@ -1,7 +1,8 @@
 """A resident on a phone (issue #3), in a real Chromium: opens the URL of a building's QR code,
 reports a broken light with a photo, gets the case number and the private link; the community
 dispatches and the department handles it; later the resident opens the link, sees the state and
-rates it. A second resident reports without a code, from the phone's location."""
+rates it, and the community worker records a follow-up call on the case page.
+A second resident reports without a code, from the phone's location."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import pytest
 from django.core.cache import cache
 from PIL import Image
 
+from conftest import PASSWORD
 from jiceng.cases import case_services as svc
 from jiceng.cases.models import Case, CaseAttachment, CaseFeedback, Category, DispatchCatalogue
+from jiceng.web.tests.test_journey import sign_in
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -77,6 +80,21 @@ def test_resident_reports_from_the_qr_code_and_follows_the_case(page, screenshot
     assert "谢谢您的评价" in page.locator(".messages").inner_text()
     screenshot("resident-follow-phone")
     assert CaseFeedback.objects.get(case=case).rating == "satisfied"
+
+    # The community worker calls back; nobody answers, so the form takes no rating.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, personas.community_a.username, PASSWORD)
+    page.goto(f"/cases/{number}/")
+    form = page.locator("#follow-up-form")
+    form.locator("input[name=reached][value='0']").check()
+    assert form.locator("select[name=rating]").is_disabled()
+    form.locator("textarea[name=comment]").fill("下午再打")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    assert "回访已记录" in page.locator(".messages").inner_text()
+    assert "下午再打" in page.locator("#feedback").inner_text()
+    call = CaseFeedback.objects.get(case=case, source="follow_up")
+    assert (call.reached, call.rating, call.actor) == (False, "", personas.community_a)
     browser_problems.check()
 
 
