@@ -260,3 +260,8 @@ DEMO_PASSWORD = env("DEMO_PASSWORD", "Jiceng@2026demo")
 # Map base tiles are optional: empty means the map shows only our GeoJSON layers (works offline).
 # Example: "https://tile.example.org/{z}/{x}/{y}.png" (GCJ-02 tiles are shifted; use WGS-84 tiles).
 MAP_TILE_URL = env("MAP_TILE_URL", "") or ""
+# The residents' channel (docs/RESIDENTS.md): the address residents' phones reach, which the QR
+# posters encode (empty: the address of the request that printed them), and the report rate limits.
+PUBLIC_URL = env("PUBLIC_URL", "") or ""
+RESIDENT_REPORTS_PER_ADDRESS = int(env("RESIDENT_REPORTS_PER_ADDRESS", "20") or 20)
+RESIDENT_REPORTS_PER_PHONE = int(env("RESIDENT_REPORTS_PER_PHONE", "5") or 5)

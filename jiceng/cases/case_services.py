@@ -137,9 +137,15 @@ def case_report(
     request=None,
 ) -> Case:
     """Register a report from staff, a grid worker or an integration. Routed cases are registered
-    (with the catalogue's unit as suggestion); unroutable ones go to triage with the reason."""
-    scope = scope_for(actor)
-    if not (scope.roles & workflow.REPORTERS):
+    (with the catalogue's unit as suggestion); unroutable ones go to triage with the reason.
+
+    A resident has no account: `actor=None` is taken for the resident channel only (the caller,
+    resident_services.resident_report, applies the rate limits), and a resident's place may be a
+    compound as well as a building (the compound's QR poster)."""
+    scope = scope_for(actor) if actor is not None else None
+    if scope is None and channel != CaseChannel.RESIDENT_APP:
+        raise PermissionDenied
+    if scope is not None and not (scope.roles & workflow.REPORTERS):
         raise PermissionDenied
     errors: dict[str, list[str]] = {}
     description = (description or "").strip()
@@ -157,7 +163,7 @@ def case_report(
         errors["lat"] = [_("Give both latitude and longitude, or neither.")]
     elif lat is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180):
         errors["lat"] = [_("The coordinates are out of range.")]
-    if building is not None and building.kind != "building":
+    if building is not None and building.kind != "building" and not (scope is None and building.kind == "compound"):
         errors["building"] = [_("Choose a building.")]
     if building is None and lat is None and channel in (CaseChannel.PATROL, CaseChannel.STAFF):
         errors["lat"] = [_("Give the place: a location or a building.")]
@@ -169,7 +175,7 @@ def case_report(
     if errors:
         raise ValidationError(errors)
     routed = route(category=category, lat=lat, lng=lng, crs=crs, building=building)
-    if routed.chain["area_path"] and not scope.covers_path(routed.chain["area_path"]):
+    if scope is not None and routed.chain["area_path"] and not scope.covers_path(routed.chain["area_path"]):
         raise ValidationError({"lat": [_("This place is outside your area.")]})
     if building is None and lat is not None:
         lat, lng = geo.to_wgs84(lat, lng, crs)
@@ -212,14 +218,17 @@ def case_report(
 
 
 def _transition(*, actor, case: Case, action: str, expected_version: int, note: str = "", request=None,
-                changes=None) -> tuple[Case, str]:
+                changes=None, by_resident: bool = False) -> tuple[Case, str]:
     """Lock, check version, map and permission; returns the locked case and its current state. The
-    caller sets fields, then calls _commit."""
+    caller sets fields, then calls _commit. `by_resident`: the resident's private link is the
+    permission (checked by resident_services), for the actions in workflow.RESIDENT_ACTIONS."""
     locked = Case.objects.select_for_update().filter(pk=case.pk).first()
     if locked is None:
         raise ConflictError()
-    scope = scope_for(actor)
-    if not workflow.may_act(scope, locked, action):
+    if by_resident:
+        if action not in workflow.RESIDENT_ACTIONS:
+            raise PermissionDenied
+    elif not workflow.may_act(scope_for(actor), locked, action):
         raise PermissionDenied
     if locked.version != expected_version or workflow.next_state(locked.state, action) is None:
         raise ConflictError()
@@ -371,10 +380,12 @@ def case_resume(*, actor, case: Case, expected_version: int, note: str = "", req
 
 
 @transaction.atomic
-def case_reopen(*, actor, case: Case, expected_version: int, note: str = "", request=None) -> Case:
-    """Reopen a closed case (an unsatisfied rating) within the policy window; it waits for dispatch."""
+def case_reopen(*, actor, case: Case, expected_version: int, note: str = "", request=None,
+                by_resident: bool = False) -> Case:
+    """Reopen a closed case (an unsatisfied rating) within the policy window; it waits for dispatch.
+    Staff reopen by role and scope; a resident (actor None) through the private link's rating."""
     locked, state = _transition(actor=actor, case=case, action="reopen", expected_version=expected_version,
-                                note=note)
+                                note=note, by_resident=by_resident)
     now = timezone.now()
     if locked.closed_at and now - locked.closed_at > timedelta(days=workflow.REOPEN_WINDOW_DAYS):
         raise ConflictError(_("This case was closed more than %(days)d days ago and cannot be reopened.")

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import case_views, views
+from . import case_views, followup_views, poster_views, views
 
 app_name = "cases"
 urlpatterns = [
@@ -18,5 +18,8 @@ urlpatterns = [
     path("catalogue/", case_views.catalogue, name="catalogue"),
     path("catalogue/<int:entry_id>/delete/", case_views.catalogue_delete, name="catalogue_delete"),
     re_path(r"^(?P<number>GL\d{13})/$", case_views.case_page, name="case"),
+    re_path(r"^(?P<number>GL\d{13})/follow-up/$", followup_views.follow_up, name="follow_up"),
+    path("posters/<int:area_id>/", poster_views.poster, name="poster"),
+    path("posters/<int:area_id>/posters.pdf", poster_views.poster_pdf, name="poster_pdf"),
     re_path(r"^(?P<number>GL\d{13})/(?P<action>[a-z]+)/$", case_views.case_act, name="case_act"),
 ]

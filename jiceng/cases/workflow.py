@@ -56,6 +56,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "close": _STAFF,
     "reopen": _STAFF,
 }
+# Actions a resident takes through the case's private link (no account): an unsatisfied rating reopens.
+RESIDENT_ACTIONS = frozenset({"reopen"})
 # Actions that must say why.
 NOTE_REQUIRED = frozenset({"return", "handle", "suspend", "rework", "reopen"})
 
