@@ -136,6 +136,21 @@ def test_the_resident_sees_their_report_photo_and_the_after_photo_but_not_other_
     assert 'id="photos-report"' in page and 'id="photos-handle"' in page
 
 
+def test_a_merged_report_shows_its_own_photo_and_the_after_photo_of_the_case_it_joined(district, personas, cat):
+    main, main_token = report(district, cat)
+    dup, dup_token = report(district, cat)
+    Case.objects.filter(pk=dup.pk).update(merged_into=main)  # merging is another slice's; its effect
+    main = handled(main, personas, photos=[photo("after.png")])
+    dup_own = CaseAttachment.objects.get(case=dup)
+    main_own = CaseAttachment.objects.get(case=main, event__transition="report")
+    after = CaseAttachment.objects.get(case=main, event__transition="handle")
+    anon = Client()
+    ok = {a.pk for a in (dup_own, after)}
+    for a in (dup_own, main_own, after):
+        status = anon.get(reverse("resident:photo", args=[dup_token, a.pk])).status_code
+        assert status == (200 if a.pk in ok else 404), a.name  # another resident's report stays theirs
+
+
 # --- taking photos with the handling report -------------------------------------------------------
 
 
