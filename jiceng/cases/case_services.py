@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -27,6 +28,7 @@ from jiceng.people.services import area_chain, personal_fields
 from jiceng.units.models import Unit
 
 from . import calendar, workflow
+from .attachments import attachments_add
 from .case_models import Case, CaseChannel, CaseCounter, CaseEvent, CaseState, DispatchCatalogue
 from .models import Category, Urgency
 from .selectors import _ancestors_and_self, _pick
@@ -316,11 +318,19 @@ def case_return(*, actor, case: Case, expected_version: int, reason: str = "", n
 
 
 @transaction.atomic
-def case_handle(*, actor, case: Case, expected_version: int, note: str = "", request=None) -> Case:
+def case_handle(*, actor, case: Case, expected_version: int, note: str = "", photos: list[UploadedFile] | None = None,
+                request=None) -> Case:
+    """The assignee reports the work done, with photos of the result if taken (the "after" photos the
+    verifier checks and the resident sees): stored with the handle event, or the report fails whole."""
     locked, state = _transition(actor=actor, case=case, action="handle", expected_version=expected_version,
                                 note=note)
     locked.verify_due = stage_due(locked.category, "verify", locked.urgency, timezone.now())
-    return _commit(locked, actor=actor, action="handle", from_state=state, note=note, request=request)
+    photos = list(photos or [])
+    locked = _commit(locked, actor=actor, action="handle", from_state=state, note=note, request=request,
+                     data={"photos": len(photos)} if photos else None)
+    if photos:
+        attachments_add(case=locked, files=photos, actor=actor, event=locked.events.order_by("-seq").first())
+    return locked
 
 
 def handler_ids(case: Case) -> set[int]:
@@ -411,8 +421,14 @@ SERVICES = {
 
 
 def case_act(*, actor, case: Case, action: str, expected_version: int, note: str = "", unit: Unit | None = None,
-             area: Area | None = None, request=None) -> Case:
-    """One entry point for pages and the API: the action's own service."""
+             area: Area | None = None, photos: list[UploadedFile] | None = None, request=None) -> Case:
+    """One entry point for pages and the API: the action's own service. Photos go with the handling
+    report only (the other steps take none)."""
+    if photos and action != "handle":
+        raise ValidationError({"photos": [_("Photos go with the report that the work is done.")]})
+    if action == "handle":
+        return case_handle(actor=actor, case=case, expected_version=expected_version, note=note, photos=photos,
+                           request=request)
     if action == "dispatch":
         return case_dispatch(actor=actor, case=case, unit=unit, expected_version=expected_version, note=note,
                              request=request)

@@ -26,11 +26,12 @@ from jiceng.accounts.scope import scope_for
 from jiceng.areas.models import Area
 from jiceng.core.excel import xlsx_response
 from jiceng.core.paging import paginate
+from jiceng.core.uploads import MAX_PHOTOS
 from jiceng.units.models import Unit
 
 from . import case_selectors as sel
 from . import case_services as svc
-from . import workflow
+from . import photo_selectors, workflow
 from .case_models import Case, CaseChannel, CaseState
 from .models import Category, Urgency
 
@@ -229,7 +230,11 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
     c = info.case
     labels = {**ACTION_LABELS, "report": _("Report")}
     states = dict(CaseState.choices)
-    point = {"lat": c.lat, "lng": c.lng, "label": c.number, "tiles": settings.MAP_TILE_URL} if c.lat else None
+    # A report from a building's QR code has no point of its own: the building's is the place.
+    where = c if c.lat is not None else c.building if c.building is not None and c.building.lat is not None else None
+    point = ({"lat": where.lat, "lng": where.lng, "label": c.number, "tiles": settings.MAP_TILE_URL}
+             if where is not None else None)
+    photos = photo_selectors.case_photos(c)
     return render(request, "cases/case_detail.html", {
         "d": info,
         "c": c,
@@ -240,7 +245,9 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
         "grids": sel.grids_in_scope(request.user) if "route" in info.actions else [],
         "point": point,
         "timeline": [(e, labels.get(e.transition, e.transition), states.get(e.from_state, ""),
-                      states.get(e.to_state, e.to_state)) for e in info.events],
+                      states.get(e.to_state, e.to_state), photos.get(e.pk, [])) for e in info.events],
+        "loose_photos": photos.get(None, []),
+        "max_photos": MAX_PHOTOS,
     })
 
 
@@ -263,7 +270,8 @@ def case_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
         version = 0
     try:
         svc.case_act(actor=request.user, case=case, action=action, expected_version=version,
-                     note=p.get("note", "")[:2000], unit=unit, area=area, request=request)
+                     note=p.get("note", "")[:2000], unit=unit, area=area,
+                     photos=request.FILES.getlist("photos")[: MAX_PHOTOS + 1], request=request)
     except PermissionDenied as exc:
         raise Http404 from exc
     except svc.ConflictError as exc:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import resident_views
+from . import photo_views, resident_views
 
 app_name = "resident"
 urlpatterns = [
@@ -13,4 +13,5 @@ urlpatterns = [
     # The private link: the token is the only key (its hash is stored).
     path("c/<str:token>/", resident_views.follow, name="follow"),
     path("c/<str:token>/rate/", resident_views.rate, name="rate"),
+    path("c/<str:token>/photos/<int:attachment_id>/", photo_views.resident_photo, name="photo"),
 ]

@@ -23,6 +23,7 @@ from jiceng.areas import geo
 from jiceng.core.uploads import MAX_PHOTOS
 from jiceng.web.forms import apply_service_errors
 
+from . import photo_selectors
 from . import resident_selectors as sel
 from . import resident_services as svc
 from .feedback_models import Satisfaction
@@ -155,7 +156,7 @@ def _follow_page(request: HttpRequest, link, *, rating_error: str = "", status: 
     response = render(request, "cases/resident_follow.html", {
         "v": view, "token": request.resolver_match.kwargs["token"], "ratings": Satisfaction.choices,
         "rating_error": rating_error, "comment": request.POST.get("comment", "")[:1000],
-        "chosen": request.POST.get("rating", ""),
+        "chosen": request.POST.get("rating", ""), "photos": list(photo_selectors.resident_photos(link)),
     }, status=status)
     # The token is the key to the page: keep it out of caches and out of other sites' logs
     # ("same-origin", not "no-referrer": the rating form's POST must still carry its Origin for CSRF).

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import case_views, followup_views, poster_views, views
+from . import case_views, followup_views, photo_views, poster_views, views
 
 app_name = "cases"
 urlpatterns = [
@@ -19,6 +19,7 @@ urlpatterns = [
     path("catalogue/<int:entry_id>/delete/", case_views.catalogue_delete, name="catalogue_delete"),
     re_path(r"^(?P<number>GL\d{13})/$", case_views.case_page, name="case"),
     re_path(r"^(?P<number>GL\d{13})/follow-up/$", followup_views.follow_up, name="follow_up"),
+    re_path(r"^(?P<number>GL\d{13})/photos/(?P<attachment_id>\d+)/$", photo_views.case_photo, name="case_photo"),
     path("posters/<int:area_id>/", poster_views.poster, name="poster"),
     path("posters/<int:area_id>/posters.pdf", poster_views.poster_pdf, name="poster_pdf"),
     re_path(r"^(?P<number>GL\d{13})/(?P<action>[a-z]+)/$", case_views.case_act, name="case_act"),
