@@ -170,3 +170,15 @@ def department_stats(user, start: date, end: date) -> list[dict]:
                     "report_rate": r["reported_on_time"] / n if n else None,
                     "average_rating": round(r["average_rating"], 2) if r["average_rating"] is not None else None})
     return out
+
+
+def pending_responses(user, limit: int = 5) -> tuple[int, list[WhistleResponse]]:
+    """The responses a department handler's units still owe on open whistles (to check in or to report
+    back), soonest due first: their count and the first few. Two queries; none for other roles."""
+    scope = scope_for(user)
+    if Role.DEPARTMENT_HANDLER not in scope.roles or not scope.unit_ids:
+        return 0, []
+    qs = (WhistleResponse.objects.filter(unit_id__in=scope.unit_ids, whistle__state=WhistleState.OPEN,
+                                         state__in=[ResponseState.SUMMONED, ResponseState.CHECKED_IN])
+          .select_related("whistle", "unit").order_by("check_in_due", "id"))
+    return qs.count(), list(qs[:limit])

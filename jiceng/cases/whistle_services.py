@@ -117,7 +117,8 @@ def _open(*, actor, title: str, description: str, cases: Sequence[Case], lead: U
         created_at=now)
     whistle.cases.set(cases)
     check_in_due, report_due = response_dues(urgency, now)
-    units = [(lead, ResponseRole.LEAD)] + [(u, ResponseRole.CO) for u in co if u.pk != lead.pk]
+    co_units = {u.pk: u for u in co if u.pk != lead.pk}  # a unit is summoned once, whatever the form sent
+    units = [(lead, ResponseRole.LEAD)] + [(u, ResponseRole.CO) for u in co_units.values()]
     WhistleResponse.objects.bulk_create([
         WhistleResponse(whistle=whistle, unit=u, role=role, check_in_due=check_in_due, report_due=report_due)
         for u, role in units])

@@ -18,3 +18,10 @@ def case_whistle_panel(context, case) -> dict:
     whistles = sel.case_whistles(user, case)
     return {"rows": [(w, [(r, sel.response_flags(r, now)) for r in w.responses.all()]) for w in whistles],
             "can_whistle": sel.may_whistle(user) and bool(case.subdistrict_id) and case.state != "closed"}
+
+
+@register.simple_tag(takes_context=True)
+def pending_whistles(context) -> dict:
+    now = timezone.now()
+    count, responses = sel.pending_responses(context["request"].user)
+    return {"count": count, "rows": [(r, sel.response_flags(r, now)) for r in responses]}

@@ -45,6 +45,12 @@ def english():
         yield
 
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Photos reported back land in a directory of the test's own."""
+    settings.MEDIA_ROOT = tmp_path
+
+
 @pytest.fixture
 def cat(district):
     c = make_category()
@@ -430,3 +436,34 @@ def test_two_check_ins_at_once_one_wins(transactional_db, personas, district, ca
     assert sorted(results) == ["conflict", "won"]
     assert WhistleEvent.objects.filter(whistle=w, transition="check_in").count() == 1
     assert lead_of(w).version == 2
+
+
+def test_summoned_department_finds_the_whistle_and_its_case_in_its_inbox(login, personas, district, cat, police):
+    w = whistle(personas, district, cat, police)
+    case = w.cases.get()
+    dept = login(personas.department)
+    inbox = dept.get(reverse("cases:inbox")).content.decode()
+    assert reverse("cases:whistle", args=[w.pk]) in inbox and case.number in inbox
+    # It reads the case it was summoned on, but the case's own workflow stays with its assignee.
+    page = dept.get(reverse("cases:case", args=[case.number]))
+    assert page.status_code == 200 and reverse("cases:whistle", args=[w.pk]) in page.content.decode()
+    assert dept.post(reverse("cases:case_act", args=[case.number, "accept"]), {"version": "1"}).status_code == 404
+    case.refresh_from_db()
+    assert case.state == "registered"
+    svc.whistle_check_in(actor=personas.department, response=lead_of(w), expected_version=1)
+    svc.whistle_report(actor=personas.department, response=lead_of(w), expected_version=2, note="ok")
+    assert sel.pending_responses(personas.department) == (0, [])
+    # Another department's handler does not read the case.
+    other = User.objects.create_user(username="p_other", password="x")
+    unit = Unit.objects.create(kind=UnitKind.DEPARTMENT, name="区水利局", code="DEPT-SL", home_area=district.district)
+    RoleGrant.objects.create(user=other, role=Role.DEPARTMENT_HANDLER, unit=unit)
+    assert login(other).get(reverse("cases:case", args=[case.number])).status_code == 404
+
+
+def test_a_department_is_summoned_once(personas, district, cat, police):
+    case = report(personas.community_a, cat)
+    w = svc.whistle_create(actor=personas.subdistrict_staff, title="x", cases=[case, case], lead=police,
+                           co=[police, district.department, district.department])
+    assert sorted(w.responses.values_list("unit_id", "role")) == sorted(
+        [(police.pk, "lead"), (district.department.pk, "co")])
+    assert w.cases.count() == 1
