@@ -7,13 +7,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 __all__ = ["WhistleState", "ResponseRole", "ResponseState", "Whistle", "WhistleResponse", "WhistleEvent"]
 
 
 class WhistleState(models.TextChoices):
-    OPEN = "open", _("Open")
-    CLOSED = "closed", _("Closed")
+    OPEN = "open", pgettext_lazy("whistle state", "Open")
+    CLOSED = "closed", pgettext_lazy("whistle state", "Closed")
 
 
 class ResponseRole(models.TextChoices):
@@ -80,7 +81,7 @@ class WhistleResponse(models.Model):
     class Meta:
         verbose_name = _("department response")
         verbose_name_plural = _("department responses")
-        ordering = ["whistle", "role", "id"]
+        ordering = ["whistle", "-role", "id"]  # the lead first ("lead" sorts after "co")
         constraints = [models.UniqueConstraint(fields=["whistle", "unit"], name="cases_whistle_unit_unique")]
 
     def __str__(self) -> str:

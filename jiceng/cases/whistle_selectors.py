@@ -80,7 +80,7 @@ def whistle_list(user, filters: WhistleFilters | None = None) -> QuerySet:
         qs = qs.filter(state=WhistleState.OPEN).filter(
             Exists(WhistleResponse.objects.filter(late_q(), whistle=OuterRef("pk"))))
     return qs.prefetch_related(
-        Prefetch("responses", queryset=WhistleResponse.objects.select_related("unit").order_by("role", "id")),
+        Prefetch("responses", queryset=WhistleResponse.objects.select_related("unit").order_by("-role", "id")),
         Prefetch("cases", queryset=Case.objects.only("id", "number", "title").order_by("id")),
     ).order_by("-created_at", "-id")
 

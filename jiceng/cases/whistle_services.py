@@ -171,17 +171,31 @@ def whistle_create(*, actor, title: str, cases: Sequence[Case], lead: Unit, co: 
 
 
 def linked_units(case: Case) -> list[Unit]:
-    """The units emergency linkage summons for a case: units of the category's linked kinds serving the
-    case's place (an area served containing it; a unit serving nowhere yet serves its home area), in the
-    order of the category's kinds, then by name."""
+    """The units emergency linkage summons for a case: for each of the category's linked kinds, the units of
+    that kind serving the case's place most closely (a unit serving the community before one serving the whole
+    district; a unit serving nowhere yet serves its home area), so a gas leak summons the local police station
+    and the gas company, not every district bureau. The dispatch catalogue's unit for the case comes first."""
     kinds = list(case.category.hazard_unit_kinds or [])
     if not kinds or not case.area_path:
         return []
     prefixes = [case.area_path[:i] for i in range(Area.steplen, len(case.area_path) + 1, Area.steplen)]
-    units = list(Unit.objects.filter(kind__in=kinds).filter(
-        Q(areas_served__path__in=prefixes) | Q(areas_served__isnull=True, home_area__path__in=prefixes))
-        .distinct().order_by("name"))
-    return sorted(units, key=lambda u: kinds.index(u.kind))
+    serving = Q(areas_served__path__in=prefixes) | Q(areas_served__isnull=True, home_area__path__in=prefixes)
+    candidates = (Unit.objects.filter(serving, kind__in=kinds)
+                  .distinct().select_related("home_area").prefetch_related("areas_served").order_by("name"))
+    closest: dict[str, tuple[int, list[Unit]]] = {}
+    for unit in candidates:
+        served = [a.path for a in unit.areas_served.all()] or [unit.home_area.path]
+        depth = max(len(p) for p in served if case.area_path.startswith(p))
+        best, units = closest.get(unit.kind, (-1, []))
+        if depth > best:
+            closest[unit.kind] = (depth, [unit])
+        elif depth == best:
+            units.append(unit)
+    chosen = [u for kind in kinds for u in closest.get(kind, (0, []))[1]]
+    suggested = case.suggested_unit
+    if suggested is not None:
+        chosen = [suggested] + [u for u in chosen if u.pk != suggested.pk]
+    return chosen
 
 
 def whistle_emergency(*, actor, case: Case, request=None) -> Whistle | None:
@@ -194,7 +208,7 @@ def whistle_emergency(*, actor, case: Case, request=None) -> Whistle | None:
     units = linked_units(case) if case.subdistrict_id else []
     whistle = None
     if units:
-        lead = next((u for u in units if u.pk == case.suggested_unit_id), units[0])
+        lead = units[0]
         whistle = _open(actor=actor, title=case.title, description=case.description, cases=[case], lead=lead,
                         co=[u for u in units if u.pk != lead.pk], urgency=Urgency.EMERGENCY, emergency=True,
                         request=request)

@@ -69,7 +69,7 @@ def whistle_list(request: HttpRequest) -> HttpResponse:
 
 
 class WhistleForm(forms.Form):
-    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    title = forms.CharField(label=gettext_lazy("Matter"), max_length=200)
     cases = forms.CharField(label=gettext_lazy("Case numbers"), max_length=4000,
                             help_text=gettext_lazy("One or more case numbers, separated by spaces."))
     description = forms.CharField(label=gettext_lazy("What must be solved"), required=False, max_length=5000,

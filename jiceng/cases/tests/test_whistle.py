@@ -221,6 +221,9 @@ def hazard(district):
 
 
 def test_major_hazard_whistles_at_intake_and_alerts_duty_staff(personas, district, hazard, police):
+    # A bureau serving the whole district is not summoned where departments serve the subdistrict itself.
+    bureau = Unit.objects.create(kind=UnitKind.DEPARTMENT, name="区教育局", code="DEPT-JY", home_area=district.district)
+    bureau.areas_served.add(district.district)
     case = case_svc.case_report(actor=personas.grid_worker, channel="patrol", category=hazard,
                                 description="闻到燃气味", building=district.a.building)
     w = case.whistles.get()
