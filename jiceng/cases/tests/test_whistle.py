@@ -470,3 +470,11 @@ def test_a_department_is_summoned_once(personas, district, cat, police):
     assert sorted(w.responses.values_list("unit_id", "role")) == sorted(
         [(police.pk, "lead"), (district.department.pk, "co")])
     assert w.cases.count() == 1
+
+
+def test_unplaced_hazard_alerts_the_district(personas, district, hazard):
+    case = case_svc.case_report(actor=personas.district_admin, channel="staff", category=hazard,
+                                description="燃气", lat=30.0, lng=110.0)
+    assert case.state == "triage" and not case.whistles.exists()
+    notice = Notice.objects.get(kind="case.emergency")
+    assert notice.user == personas.district_admin and notice.url == reverse("cases:case", args=[case.number])
