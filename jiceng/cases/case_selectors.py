@@ -19,6 +19,7 @@ from jiceng.accounts.scope import scope_for, scope_q
 
 from . import workflow
 from .case_models import Case, CaseEvent, CaseState, DispatchCatalogue
+from .whistle_models import Whistle
 
 _AREA_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.SUBDISTRICT_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER})
 # Which deadline runs in each state; suspended and finished cases have none.
@@ -43,6 +44,9 @@ def case_scope_q(user) -> Q:
             q |= Q(area_path="")
     if Role.DEPARTMENT_HANDLER in scope.roles and scope.unit_ids:
         q |= Q(unit_id__in=scope.unit_ids)
+        # A department summoned by a whistle reads the cases it was summoned on.
+        q |= Q(pk__in=Whistle.cases.through.objects.filter(
+            whistle__responses__unit_id__in=scope.unit_ids).values("case_id"))
     return q
 
 

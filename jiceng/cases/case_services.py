@@ -213,6 +213,11 @@ def case_report(
         audit_record(actor=actor, action="case.report", obj=case, request=request,
                      changes={"number": case.number, "state": state, "channel": channel,
                               "reporter_phone": case.reporter_phone_masked})
+        if category.is_major_hazard:
+            # Emergency linkage (a major hazard whistles at once); imported here, as it imports this module.
+            from .whistle_services import whistle_emergency
+
+            whistle_emergency(actor=actor, case=case, request=request)
     return case
 
 

@@ -142,3 +142,4 @@ from .case_models import *  # noqa: F401,F403,E402
 from .feedback_models import *  # noqa: F401,F403,E402
 from .open311_models import *  # noqa: F401,F403,E402
 from .resident_models import *  # noqa: F401,F403,E402
+from .whistle_models import *  # noqa: F401,F403,E402
