@@ -294,4 +294,7 @@ def override_delete(request, day: date):
 
 
 # Case endpoints register on this router (kept in their own module).
+import jiceng.cases.hotline_api  # noqa: E402, F401  (the 12345 push endpoint)
+import jiceng.cases.merge_api  # noqa: E402, F401  (duplicates and merges)
+
 from . import case_api  # noqa: E402, F401

@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from . import case_views, views
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("bulk-dispatch/", case_views.bulk_dispatch, name="case_bulk_dispatch"),
     path("catalogue/", case_views.catalogue, name="catalogue"),
     path("catalogue/<int:entry_id>/delete/", case_views.catalogue_delete, name="catalogue_delete"),
+    path("", include("jiceng.cases.hotline_urls")),  # hotline import, duplicates, merge
     re_path(r"^(?P<number>GL\d{13})/$", case_views.case_page, name="case"),
     re_path(r"^(?P<number>GL\d{13})/(?P<action>[a-z]+)/$", case_views.case_act, name="case_act"),
 ]
