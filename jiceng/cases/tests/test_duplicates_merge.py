@@ -239,3 +239,52 @@ def test_duplicates_list_runs_a_fixed_number_of_queries(personas, cats, client, 
         assert response.status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
+
+
+# --- concurrency (row locks need PostgreSQL) --------------------------------------------------------------
+
+
+def _race(*jobs) -> list[str]:
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(jobs))
+    results: list[str] = []
+
+    def run(job) -> None:
+        try:
+            barrier.wait(timeout=10)
+            job()
+            results.append("won")
+        except ConflictError:
+            results.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(j,)) for j in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return sorted(results)
+
+
+def test_a_merge_and_a_dispatch_at_once_one_wins(transactional_db, personas, cats):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    target = report(personas.community_a, cats["lamp"], LAMP_1)
+    dupe = report(personas.community_a, cats["lamp"], LAMP_2)
+    version = dupe.version
+    results = _race(
+        lambda: case_merge(actor=personas.community_a, case=Case.objects.get(pk=dupe.pk), into=target,
+                           expected_version=version),
+        lambda: svc.case_dispatch(actor=personas.subdistrict_staff, case=Case.objects.get(pk=dupe.pk), unit=None,
+                                  expected_version=version),
+    )
+    assert results == ["conflict", "won"]
+    dupe.refresh_from_db()
+    assert dupe.version == version + 1
+    assert dupe.events.count() == 2  # the report and exactly one of the two

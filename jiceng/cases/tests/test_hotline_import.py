@@ -250,3 +250,37 @@ def test_import_page_shows_every_problem_then_imports_and_says_unchanged(persona
                         follow=True)
     assert "2 rows were imported before and are unchanged" in again.content.decode()
     assert Case.objects.count() == 2
+
+
+def test_the_same_ticket_pushed_twice_at_once_makes_one_case(transactional_db, personas, district, taxonomy):
+    import threading
+
+    from django.db import connection
+
+    from jiceng.cases.hotline_import import hotline_order_read
+    from jiceng.cases.hotline_services import hotline_receive
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL")
+    fields = {"ticket": "RACE-1", "received_at": "2026-11-30 09:15", "category": "C0108", "description": "路灯不亮",
+              "building_code": district.a.building.code}
+    order = hotline_order_read(actor=personas.community_a, fields=fields)
+    barrier = threading.Barrier(2)
+    numbers: list[tuple[str, bool]] = []
+
+    def push() -> None:
+        try:
+            barrier.wait(timeout=10)
+            case, created = hotline_receive(actor=personas.community_a, order=order, via="push")
+            numbers.append((case.number, created))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=push) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(c for _n, c in numbers) == [False, True]
+    assert len({n for n, _c in numbers}) == 1
+    assert HotlineTicket.objects.filter(ticket="RACE-1").count() == 1
