@@ -227,7 +227,7 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
     _require_view(request)
     info = sel.case_detail(request.user, number, request=request)
     c = info.case
-    labels = {**ACTION_LABELS, "report": _("Report")}
+    labels = {**ACTION_LABELS, "report": _("Report"), "merge": _("Merge"), "merged_in": _("Merged in")}
     states = dict(CaseState.choices)
     point = {"lat": c.lat, "lng": c.lng, "label": c.number, "tiles": settings.MAP_TILE_URL} if c.lat else None
     return render(request, "cases/case_detail.html", {
