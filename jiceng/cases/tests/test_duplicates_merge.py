@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.utils import timezone, translation
 
 from jiceng.accounts.models import AuditEvent
@@ -247,8 +248,6 @@ def test_duplicates_list_runs_a_fixed_number_of_queries(personas, cats, client, 
 def _race(*jobs) -> list[str]:
     import threading
 
-    from django.db import connection
-
     barrier = threading.Barrier(len(jobs))
     results: list[str] = []
 
@@ -270,11 +269,8 @@ def _race(*jobs) -> list[str]:
     return sorted(results)
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 def test_a_merge_and_a_dispatch_at_once_one_wins(transactional_db, personas, cats):
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL")
     target = report(personas.community_a, cats["lamp"], LAMP_1)
     dupe = report(personas.community_a, cats["lamp"], LAMP_2)
     version = dupe.version

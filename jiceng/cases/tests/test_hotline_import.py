@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import timezone, translation
 from openpyxl import Workbook
 
@@ -252,16 +253,13 @@ def test_import_page_shows_every_problem_then_imports_and_says_unchanged(persona
     assert Case.objects.count() == 2
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
 def test_the_same_ticket_pushed_twice_at_once_makes_one_case(transactional_db, personas, district, taxonomy):
     import threading
-
-    from django.db import connection
 
     from jiceng.cases.hotline_import import hotline_order_read
     from jiceng.cases.hotline_services import hotline_receive
 
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL")
     fields = {"ticket": "RACE-1", "received_at": "2026-11-30 09:15", "category": "C0108", "description": "路灯不亮",
               "building_code": district.a.building.code}
     order = hotline_order_read(actor=personas.community_a, fields=fields)
