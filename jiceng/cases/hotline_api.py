@@ -20,7 +20,7 @@ from jiceng.party.api import unprocessable
 from . import workflow
 from .api import router
 from .hotline_import import hotline_order_read
-from .hotline_services import hotline_receive
+from .hotline_services import hotline_case, hotline_receive
 
 
 class HotlineOrderIn(Schema):
@@ -56,6 +56,10 @@ def hotline_push(request, payload: HotlineOrderIn):
 
     if not scope_for(request.auth).roles & workflow.REPORTERS:
         raise Http404
+    existing = hotline_case(payload.ticket)
+    if existing is not None:  # received before: the same answer, whatever the payload says now
+        return 200, {"ticket": payload.ticket.strip(), "number": existing.number, "created": False,
+                     "state": existing.state, "received": existing.created_at}
     fields = {k: (v if v != "" else None) for k, v in payload.dict().items()}
     try:
         order = hotline_order_read(actor=request.auth, fields=fields)

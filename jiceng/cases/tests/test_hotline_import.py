@@ -215,6 +215,8 @@ def test_push_creates_once_then_returns_the_same_case(api_client, district, taxo
     number = first.json()["number"]
     again = _push(api_client, body)
     assert again.status_code == 200 and again.json()["number"] == number and again.json()["created"] is False
+    changed = _push(api_client, {**body, "category": "NOPE", "description": "改了"})
+    assert changed.status_code == 200 and changed.json()["number"] == number  # the ticket decides, once
     assert Case.objects.filter(source_ref="P-1").count() == 1
 
 
