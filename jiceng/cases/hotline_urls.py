@@ -8,6 +8,7 @@ from . import hotline_views as views
 urlpatterns = [
     path("hotline/import/", views.hotline_import_view, name="hotline_import"),
     path("duplicates/", views.duplicates_list, name="duplicates"),
+    path("duplicates/draft/", views.duplicates_draft, name="duplicates_draft"),
     re_path(r"^duplicates/(?P<number>GL\d{13})/$", views.duplicates_panel, name="duplicates_panel"),
     re_path(r"^merge/(?P<number>GL\d{13})/$", views.merge_view, name="case_merge"),
 ]

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -146,3 +147,37 @@ def duplicates_list(request: HttpRequest) -> HttpResponse:
         rows = [r for r in rows if r[1]]
     return render(request, "cases/hotline_duplicates.html", {"page": page, "rows": rows,
                                                               "only": request.GET.get("only") == "1"})
+
+
+@login_required
+@require_POST
+def duplicates_draft(request: HttpRequest) -> HttpResponse:
+    """While a report is being written (the report form posts its fields here as they change): the open
+    cases it probably repeats. Incomplete fields give an empty answer, never an error."""
+    _require_reporter(request)
+    from .case_views import ReportForm
+
+    p = request.POST
+    category = ReportForm(user=request.user).fields["category"].queryset.filter(pk=p.get("category") or 0).first() \
+        if str(p.get("category", "")).isdigit() else None
+    description = p.get("description", "").strip()[:5000]
+    candidates: list = []
+    if category is not None and description:
+        lat = lng = None
+        try:
+            lat, lng = float(p.get("lat", "")), float(p.get("lng", ""))
+            if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+                lat = lng = None
+        except ValueError:
+            lat = lng = None
+        if lat is not None and p.get("crs") == "gcj02":
+            from jiceng.areas import geo
+
+            lat, lng = geo.to_wgs84(lat, lng, geo.GCJ02)
+        building = sel.building_by_code(request.user, p["building_code"]) if p.get("building_code") else None
+        if lat is None and building is not None:
+            lat, lng = building.lat, building.lng
+        probe = dup.Probe(category=category, description=description, created_at=timezone.now(), lat=lat, lng=lng,
+                          building_id=building.pk if building else None)
+        candidates = dup.duplicate_candidates(request.user, probe)
+    return render(request, "cases/_duplicates_draft.html", {"candidates": candidates})

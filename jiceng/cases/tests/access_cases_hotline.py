@@ -61,3 +61,8 @@ CASES += [
     AccessCase(route="cases:case_merge", url=lambda d: reverse("cases:case_merge", args=[_case(d)]), method="post",
                data={"version": "1", "into": ""}, allowed=MERGERS_A, denied=NOT_MERGERS_A),
 ]
+CASES += [
+    # The report form asks while it is filled in; incomplete fields give an empty answer.
+    AccessCase(route="cases:duplicates_draft", url=lambda d: reverse("cases:duplicates_draft"), method="post",
+               data={"description": "路灯不亮"}, allowed=REPORTERS, denied=NOT_REPORTERS),
+]

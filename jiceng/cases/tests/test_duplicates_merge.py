@@ -284,3 +284,16 @@ def test_a_merge_and_a_dispatch_at_once_one_wins(transactional_db, personas, cat
     dupe.refresh_from_db()
     assert dupe.version == version + 1
     assert dupe.events.count() == 2  # the report and exactly one of the two
+
+
+def test_report_form_suggests_duplicates_while_it_is_filled_in(personas, district, cats, client):
+    target = report(personas.community_a, cats["lamp"], LAMP_1)
+    client.force_login(personas.grid_worker)
+    form = client.get("/cases/new/").content.decode()
+    assert 'hx-post="/cases/duplicates/draft/"' in form
+    fields = {"category": cats["lamp"].pk, "description": LAMP_2, "lat": POINT[0], "lng": POINT[1], "crs": "wgs84"}
+    answer = client.post("/cases/duplicates/draft/", fields).content.decode()
+    assert target.number in answer
+    other = client.post("/cases/duplicates/draft/", {**fields, "description": STALLS}).content.decode()
+    assert target.number not in other
+    assert client.post("/cases/duplicates/draft/", {"category": "x"}).status_code == 200
