@@ -294,4 +294,5 @@ def override_delete(request, day: date):
 
 
 # Case endpoints register on this router (kept in their own module).
-from . import case_api, followup_api  # noqa: E402, F401
+# hotline_api: the 12345 push endpoint; merge_api: duplicates and merges.
+from . import case_api, followup_api, hotline_api, merge_api  # noqa: E402, F401

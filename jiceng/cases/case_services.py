@@ -237,6 +237,8 @@ def _transition(*, actor, case: Case, action: str, expected_version: int, note: 
             raise PermissionDenied
     elif not workflow.may_act(scope_for(actor), locked, action):
         raise PermissionDenied
+    if locked.merged_into_id:  # a merged duplicate follows its target and takes no action of its own
+        raise ConflictError(_("This case was merged into another; act on that one."))
     if locked.version != expected_version or workflow.next_state(locked.state, action) is None:
         raise ConflictError()
     last = locked.events.order_by("-seq").values_list("to_state", flat=True).first()

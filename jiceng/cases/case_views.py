@@ -228,7 +228,7 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
     _require_view(request)
     info = sel.case_detail(request.user, number, request=request)
     c = info.case
-    labels = {**ACTION_LABELS, "report": _("Report")}
+    labels = {**ACTION_LABELS, "report": _("Report"), "merge": _("Merge"), "merged_in": _("Merged in")}
     states = dict(CaseState.choices)
     # A report from a building's QR code has no point of its own: the building's is the place.
     where = c if c.lat is not None else c.building if c.building is not None and c.building.lat is not None else None

@@ -140,6 +140,7 @@ class CalendarOverride(models.Model):
         return f"{self.date} {'+' if self.is_working_day else '-'}"
 from .case_models import *  # noqa: F401,F403,E402
 from .feedback_models import *  # noqa: F401,F403,E402
+from .hotline_models import *  # noqa: F401,F403,E402
 from .open311_models import *  # noqa: F401,F403,E402
 from .resident_models import *  # noqa: F401,F403,E402
 from .whistle_models import *  # noqa: F401,F403,E402

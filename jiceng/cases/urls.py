@@ -18,6 +18,7 @@ urlpatterns = [
     path("whistles/", include("jiceng.cases.whistle_urls")),
     path("catalogue/", case_views.catalogue, name="catalogue"),
     path("catalogue/<int:entry_id>/delete/", case_views.catalogue_delete, name="catalogue_delete"),
+    path("", include("jiceng.cases.hotline_urls")),  # hotline import, duplicates, merge
     re_path(r"^(?P<number>GL\d{13})/$", case_views.case_page, name="case"),
     re_path(r"^(?P<number>GL\d{13})/follow-up/$", followup_views.follow_up, name="follow_up"),
     re_path(r"^(?P<number>GL\d{13})/photos/(?P<attachment_id>\d+)/$", photo_views.case_photo, name="case_photo"),

@@ -90,5 +90,7 @@ def may_act(scope: Scope, case, action: str) -> bool:
 
 
 def allowed_actions(scope: Scope, case) -> list[str]:
-    """The actions this user may take on the case now, in map order."""
+    """The actions this user may take on the case now, in map order (none on a merged duplicate)."""
+    if getattr(case, "merged_into_id", None):
+        return []
     return [a for (s, a) in TRANSITIONS if s == case.state and may_act(scope, case, a)]

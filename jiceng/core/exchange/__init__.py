@@ -10,6 +10,21 @@ An exported file imports again unchanged (into a database that does not hold its
 from __future__ import annotations
 
 KINDS = ("areas", "party_orgs", "units")
+# Kinds that are only imported, each by its own app's function with `workbook_import`'s signature; the
+# file is read and checked by this package's machinery all the same.
+IMPORTERS = {"hotline": "jiceng.cases.hotline_import.hotline_import"}
+IMPORT_KINDS = (*KINDS, *IMPORTERS)
+
+
+def kind_title(kind: str):
+    """What a file of `kind` holds, for messages."""
+    if kind in IMPORTERS:
+        from django.utils.module_loading import import_string
+
+        return import_string(IMPORTERS[kind].rsplit(".", 1)[0] + ".FORMAT").title
+    from .formats import FORMATS
+
+    return FORMATS[kind].title
 
 
 def cli_actor(username: str | None):

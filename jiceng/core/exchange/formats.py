@@ -137,6 +137,41 @@ def read_date(value: Any) -> date:
     raise CellError(_("Enter a date such as 2024-07-01."))
 
 
+_DATETIME_TEXT = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\sT]+(\d{1,2})\s*[:时]\s*(\d{1,2})"
+    r"(?:\s*[:分]\s*(\d{1,2})\s*秒?)?\s*分?)?$"
+)
+
+
+def read_datetime(value: Any, *, end_of_day: bool = False) -> datetime:
+    """A moment, aware. Written without a zone it is local time (Asia/Shanghai), as people type it and as
+    Excel stores it. A date alone is the start of that day, or its last second with `end_of_day` (a
+    deadline given as a date runs to the end of it)."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(settings.TIME_ZONE)
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=zone)
+    if isinstance(value, date):
+        parts: tuple[int, ...] = (value.year, value.month, value.day)
+    else:
+        text = str(value).strip()
+        match = _DATETIME_TEXT.match(text)
+        if not match:
+            try:  # an ISO 8601 moment with its zone, as integrations write it
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                raise CellError(_("Enter a date and time such as 2024-07-01 09:30.")) from None
+            return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+        parts = tuple(int(g) for g in match.groups() if g is not None)
+    try:
+        if len(parts) == 3 and end_of_day:
+            return datetime(*parts, 23, 59, 59, tzinfo=zone)
+        return datetime(*parts, tzinfo=zone)
+    except ValueError:
+        raise CellError(_("Enter a date and time such as 2024-07-01 09:30.")) from None
+
+
 def read_geometry(value: Any) -> dict:
     """GeoJSON text: a Polygon or MultiPolygon in WGS-84 (longitude first), or a Feature holding one.
     The areas app's own check decides what a valid boundary is, so the import and the form agree."""

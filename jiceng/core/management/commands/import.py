@@ -1,4 +1,5 @@
-"""`jiceng import KIND FILE [--as USERNAME]`: import an Excel file, all or nothing."""
+"""`jiceng import KIND FILE [--as USERNAME]`: import an Excel (or, for hotline work orders, CSV) file, all or
+nothing."""
 
 from __future__ import annotations
 
@@ -10,20 +11,20 @@ from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from jiceng.core.exchange import KINDS, cli_actor
-from jiceng.core.exchange.formats import FORMATS
+from jiceng.core.exchange import IMPORT_KINDS, IMPORTERS, cli_actor, kind_title
 from jiceng.core.exchange.importing import workbook_import
 
 
 class Command(BaseCommand):
     help = (
-        "Import areas, Party organizations or units from an Excel .xlsx file. The whole file is checked "
+        "Import areas, Party organizations or units from an Excel .xlsx file, or 12345 hotline work orders "
+        "(hotline, .xlsx or CSV, as a user who may report cases: --as). The whole file is checked "
         "first; on any problem nothing is written, every problem is printed as row, column and message, "
         "and the command exits with status 1."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=KINDS, help="what the file holds")
+        parser.add_argument("kind", choices=IMPORT_KINDS, help="what the file holds")
         parser.add_argument("file", help="the .xlsx file")
         parser.add_argument(
             "--as", dest="username", default=None,
@@ -32,6 +33,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, kind: str, file: str, username: str | None, **options):
         actor = cli_actor(username)
+        if kind in IMPORTERS and actor is None:
+            raise CommandError(_("Name the user the cases are reported as: --as USERNAME."))
         path = Path(file)
         try:
             size = path.stat().st_size
@@ -58,6 +61,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 _("Imported %(n)d rows of %(what)s from %(file)s.")
-                % {"n": result.created, "what": FORMATS[kind].title, "file": file}
+                % {"n": result.created, "what": kind_title(kind), "file": file}
             )
         )
+        if result.unchanged:
+            self.stdout.write(_("%(n)d rows were imported before and are unchanged.") % {"n": result.unchanged})
