@@ -74,10 +74,10 @@ def meeting_check_in(*, actor, token: str, now: float | None = None, request=Non
     from . import meeting_selectors as msel
     from .meeting_services import RECORDABLE
 
+    member = _self_member(actor)  # nobody but a member checks in, whatever the code
     ticket = checkin_token_read(token, now=now)
     if ticket.kind != CheckInKind.MEETING:
         raise ValidationError({"token": [_("This check-in code is not valid.")]})
-    member = _self_member(actor)
     meeting = Meeting.objects.select_related("org").filter(pk=ticket.object_id).first()
     if meeting is None:
         raise ValidationError({"token": [_("This check-in code is not valid.")]})

@@ -168,7 +168,7 @@ def member_ledger(member: Member, year: int) -> MemberLedger:
     was fetched in scope by the caller). Three queries."""
     entries = list(
         PointsEntry.objects.filter(member=member, year=year)
-        .select_related("item__category", "approved_by")
+        .select_related("item__category", "approved_by", "rulebook")
         .order_by("-occurred_on", "-pk")
     )
     by_category: dict[str, CategoryTotal] = {}
@@ -286,7 +286,7 @@ def points_ranking(user, year: int, *, root: PartyOrg | None = None) -> Ranking:
     rows = [
         RankedMember(member_id=pk, name=name, org_id=org_id, org_name=org_name,
                      branch_path=branch_path_of(org_path, org_kind), community_path=area_path[:COMMUNITY_PATH_LEN],
-                     total=total if total is not None else ZERO)
+                     total=Decimal(total).quantize(ZERO) if total is not None else ZERO)
         for pk, name, org_id, org_name, org_path, org_kind, area_path, total in ranking_totals(qs, year)
     ]
     _competition_ranks(rows, "branch_path", "rank_in_branch")

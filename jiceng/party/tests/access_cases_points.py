@@ -98,3 +98,32 @@ CASES = [
                allowed=A_CHANGERS, denied=A_CHANGE_DENIED),
     AccessCase(route="party:checkin", url=_checkin_url, allowed=PERSONAS, denied=()),
 ]
+
+
+# --- the API ------------------------------------------------------------------------------------------
+API = "/api/v1/party"
+
+CASES += [
+    AccessCase(route=f"api:GET {API}/points/me", url=lambda d: f"{API}/points/me", allowed=ONLY_MEMBER,
+               denied=ALL_BUT_MEMBER),
+    AccessCase(route=f"api:GET {API}/points/members/{{member_id}}", url=lambda d: f"{API}/points/members/{_member(d)}",
+               allowed=BRANCH_A_VIEWERS, denied=BRANCH_A_DENIED),
+    AccessCase(route=f"api:GET {API}/points/ranking", url=lambda d: f"{API}/points/ranking", allowed=POINTS_VIEWERS,
+               denied=POINTS_NO_VIEW),
+    AccessCase(route=f"api:GET {API}/points/rules", url=lambda d: f"{API}/points/rules", allowed=POINTS_VIEWERS,
+               denied=POINTS_NO_VIEW),
+    # A reason of spaces is refused with 422 by the service: nothing is written for the next persona.
+    AccessCase(route=f"api:POST {API}/points/members/{{member_id}}/awards",
+               url=lambda d: f"{API}/points/members/{_member(d)}/awards", allowed=A_CHANGERS, denied=A_CHANGE_DENIED,
+               method="post", data={"item_code": "pioneer.honour", "occurred_on": "2025-05-01", "reason": " "}),
+    AccessCase(route=f"api:POST {API}/points/awards/{{award_id}}/decide",
+               url=lambda d: f"{API}/points/awards/{_award(d)}/decide", allowed=A_CHANGERS, denied=A_CHANGE_DENIED,
+               method="post", data={"approve": False, "reason": ""}),
+    AccessCase(route=f"api:GET {API}/boards/{{area_id}}", url=lambda d: f"{API}/boards/{d.a.building.pk}",
+               allowed=BUILDING_A_VIEWERS, denied=BUILDING_A_DENIED),
+    AccessCase(route=f"api:POST {API}/board/me", url=lambda d: f"{API}/board/me", allowed=ONLY_MEMBER,
+               denied=ALL_BUT_MEMBER, method="post", data={"show": True}),
+    # Only a Party member checks in (a bad code: 422); anyone else is refused as not found.
+    AccessCase(route=f"api:POST {API}/checkin", url=lambda d: f"{API}/checkin",
+               allowed=ONLY_MEMBER, denied=ALL_BUT_MEMBER, method="post", data={"token": ""}),
+]
