@@ -232,6 +232,7 @@ class RankedMember:
 class GroupTotal:
     key: str  # a branch's organization path, or a community's area path
     name: str
+    id: int | None = None  # the branch's organization, or the community's area
     members: int = 0
     total: Decimal = ZERO
 
@@ -303,14 +304,13 @@ def points_ranking(user, year: int, *, root: PartyOrg | None = None) -> Ranking:
             g = table.setdefault(k, GroupTotal(k, ""))
             g.members += 1
             g.total += r.total
-    org_names = dict(PartyOrg.objects.filter(path__in=list(branches)).values_list("path", "name"))
-    area_names = dict(
-        Area.objects.filter(path__in=list(communities), kind=AreaKind.COMMUNITY).values_list("path", "name")
-    )
-    for g in branches.values():
-        g.name = org_names.get(g.key, "")
-    for g in communities.values():
-        g.name = area_names.get(g.key, "")
+    org_names = {p: (pk, n) for p, pk, n in
+                 PartyOrg.objects.filter(path__in=list(branches)).values_list("path", "id", "name")}
+    area_names = {p: (pk, n) for p, pk, n in Area.objects.filter(path__in=list(communities), kind=AreaKind.COMMUNITY)
+                  .values_list("path", "id", "name")}
+    for table, names in ((branches, org_names), (communities, area_names)):
+        for g in table.values():
+            g.id, g.name = names.get(g.key, (None, ""))
     for r in rows:
         r.branch_name = branches[r.branch_path].name
         r.community_name = communities[r.community_path].name

@@ -139,3 +139,21 @@ def test_the_district_administrator_edits_the_rulebook_on_its_page(district, per
     # Others read the rules but cannot save a version.
     assert login(personas.community_a).get(url).status_code == 200
     assert login(personas.community_a).post(url, data).status_code == 404
+
+
+def test_the_member_ledger_page_runs_a_fixed_number_of_queries(district, personas, login):
+    member = Member.objects.get(person=personas.member.person)
+    client = login(personas.community_a)
+    url = reverse("party:points_member", args=[member.pk])
+    counts = {}
+    posted = 0
+    for n in (2, 30):
+        for i in range(posted, n):
+            _post(member, i, 1, on=date(2025, 1 + i % 12, 1 + i % 28))
+        posted = n
+        client.get(url, {"year": 2025})
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(url, {"year": 2025})
+        assert page.status_code == 200 and page.content.decode().count("<tr>") >= n
+        counts[n] = len(ctx.captured_queries)
+    assert counts[2] == counts[30], counts
