@@ -239,6 +239,9 @@ class Builder:
             from .party_life import build_party_life
 
             self.stage("this year's Party life", lambda: build_party_life(seed=self.seed, log=self.log))
+            from .points import build_points
+
+            self.stage("this year's points ledger", lambda: build_points(seed=self.seed, log=self.log))
         self.stage("planner statistics (ANALYZE)", analyze)
         self.report.seconds = time.perf_counter() - t0
         self.report.counts = self.counts()

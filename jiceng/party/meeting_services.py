@@ -22,8 +22,10 @@ from django.utils.translation import gettext as _
 from jiceng.accounts.audit import audit_record
 
 from . import meeting_selectors as sel
+from .checkin_models import CheckIn, CheckInKind
 from .meeting_models import Exemption, Meeting, MeetingAttendance, MeetingKind, MeetingState, QuorumRule
 from .models import MemberStatus, PartyOrg
+from .points_services import points_post_for_meeting
 from .services import check_org_change
 
 RECORDABLE = (MeetingState.PLANNED, MeetingState.HELD, MeetingState.SENT_BACK)
@@ -152,6 +154,11 @@ def meeting_record_held(
         given[member_id] = {"present": bool(item.get("present")), "absence_reason": reason}
     if errors:
         raise ValidationError(errors)
+    # A member who checked in by QR code was there, whatever the form says (honest attendance).
+    checked_in = set(CheckIn.objects.filter(kind=CheckInKind.MEETING, object_id=meeting.pk)
+                     .values_list("member_id", flat=True))
+    for pk in checked_in & set(eligible):
+        given[pk] = {"present": True, "absence_reason": ""}
     rows = [
         MeetingAttendance(
             meeting=meeting,
@@ -216,6 +223,8 @@ def meeting_review(*, actor, meeting: Meeting, approve: bool, reason: str = "", 
                     reviewed_by=_user(actor), reviewed_at=timezone.now())
         audit_record(actor=actor, action="meeting.review", obj=meeting, request=request, reason=reason,
                      changes={"from": MeetingState.SUBMITTED, "to": target})
+        if approve:  # an approved meeting is a verified event: points for those present
+            points_post_for_meeting(actor=actor, meeting=meeting, request=request)
     return meeting
 
 

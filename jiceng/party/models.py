@@ -116,3 +116,5 @@ class Member(models.Model):
         verbose_name_plural = _("Party members")
 from .dues_models import *  # noqa
 from .meeting_models import *  # noqa
+from .points_models import *  # noqa
+from .checkin_models import *  # noqa

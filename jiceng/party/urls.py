@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dues_views, meeting_views, views
+from . import board_views, checkin_views, dues_views, meeting_views, points_views, views
 
 app_name = "party"
 urlpatterns = [
@@ -27,4 +27,17 @@ urlpatterns = [
     path("meetings/compliance/<int:org_id>/", meeting_views.compliance, name="meeting_compliance"),
     path("meetings/rollup/", meeting_views.rollup, name="meeting_rollup"),
     path("meetings/lapses/", meeting_views.lapses, name="meeting_lapses"),
+    # Points, identity boards, QR check-in
+    path("points/", points_views.ranking, name="points"),
+    path("points/me/", points_views.my_points, name="points_me"),
+    path("points/member/<int:member_id>/", points_views.member_points, name="points_member"),
+    path("points/awards/", points_views.awards, name="points_awards"),
+    path("points/awards/<int:award_id>/decide/", points_views.award_decide, name="points_award_decide"),
+    path("points/rules/", points_views.rules, name="points_rules"),
+    path("boards/", board_views.board_list, name="boards"),
+    path("boards/<int:area_id>/", board_views.board_detail, name="board"),
+    path("boards/<int:area_id>/pdf/", board_views.board_pdf_view, name="board_pdf"),
+    path("boards/me/", board_views.board_me, name="board_me"),
+    path("meetings/<int:meeting_id>/checkin/", checkin_views.meeting_checkin, name="meeting_checkin"),
+    path("checkin/<str:token>/", checkin_views.checkin, name="checkin"),
 ]

@@ -19,8 +19,11 @@ NAVIGATION = [
     ("core:import", _("Import"), roles.IMPORT),
     ("party:meetings", _("Meetings"), roles.VIEW_ORG),
     ("party:dues", _("Party dues"), roles.VIEW_PEOPLE),
+    ("party:points", _("Points"), roles.VIEW_PEOPLE),
+    ("party:boards", _("Identity boards"), roles.VIEW_ORG),
     ("people:me", _("My page"), roles.VIEW_SELF),
     ("party:dues_me", _("My dues"), roles.VIEW_SELF),
+    ("party:points_me", _("My points"), roles.VIEW_SELF),
     ("accounts:audit", _("Audit log"), roles.VIEW_AUDIT),
     ("accounts:users", _("Users"), roles.MANAGE_ACCOUNTS),
 ]
