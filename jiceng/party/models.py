@@ -116,3 +116,4 @@ class Member(models.Model):
         verbose_name_plural = _("Party members")
 from .dues_models import *  # noqa
 from .meeting_models import *  # noqa
+from .dualreg_models import *  # noqa

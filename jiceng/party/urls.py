@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import dues_views, meeting_views, views
 
@@ -27,4 +27,5 @@ urlpatterns = [
     path("meetings/compliance/<int:org_id>/", meeting_views.compliance, name="meeting_compliance"),
     path("meetings/rollup/", meeting_views.rollup, name="meeting_rollup"),
     path("meetings/lapses/", meeting_views.lapses, name="meeting_lapses"),
+    path("dualreg/", include("jiceng.party.dualreg_urls")),  # dual registration and service
 ]

@@ -18,8 +18,10 @@ NAVIGATION = [
     ("core:import", _("Import"), roles.IMPORT),
     ("party:meetings", _("Meetings"), roles.VIEW_ORG),
     ("party:dues", _("Party dues"), roles.VIEW_PEOPLE),
+    ("party:dualreg_registrations", _("Dual registration"), roles.VIEW_ORG),
     ("people:me", _("My page"), roles.VIEW_SELF),
     ("party:dues_me", _("My dues"), roles.VIEW_SELF),
+    ("party:dualreg_me", _("My service"), roles.VIEW_SELF),
     ("accounts:audit", _("Audit log"), roles.VIEW_AUDIT),
     ("accounts:users", _("Users"), roles.MANAGE_ACCOUNTS),
 ]
