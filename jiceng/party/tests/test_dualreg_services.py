@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections
 from django.utils import timezone
 from PIL import Image
 
@@ -262,3 +263,34 @@ def test_dual_report_goes_to_the_workplace_org(district, personas):
     assert rows["党员002"].records == 0
     assert len(report.records) == 2 and report.total_hours == Decimal("3.5")
     assert sel.dual_report(personas.community_b, year=timezone.localdate().year - 1).total_hours == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite serializes writers for the whole file; the race needs PostgreSQL's row locks")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_claims_of_the_last_place_one_wins(district, personas):
+    """Several members press "claim" on the last places at the same moment, each on its own connection."""
+    import threading
+
+    it = item(district, capacity=2)
+    users = [member_user(district, n) for n in range(1, 7)]
+    barrier = threading.Barrier(len(users))
+    outcomes: list[str] = []
+
+    def press(user):
+        try:
+            barrier.wait()
+            svc.service_claim_create(actor=user, item=it)
+            outcomes.append("won")
+        except ValidationError:
+            outcomes.append("full")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=press, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["full"] * 4 + ["won"] * 2
+    assert ServiceItem.objects.get(pk=it.pk).claimed == 2
