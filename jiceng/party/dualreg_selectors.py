@@ -182,7 +182,7 @@ class BuildingRow:
 
 def building_view(user, community: Area, *, state: str = "") -> list[BuildingRow]:
     """In-service members living in the community, building by building, with the state of their
-    registration here ("" when none). Two queries: the buildings and the members."""
+    registration here ("" when none). Buildings where no in-service member lives are left out. One query."""
     _require_view(user)
     reg = Registration.objects.filter(member=OuterRef("pk"), community=community, state__in=ACTIVE_REG)
     members = (Member.objects.filter(person__community=community, category=MemberCategory.IN_SERVICE)
@@ -195,8 +195,6 @@ def building_view(user, community: Area, *, state: str = "") -> list[BuildingRow
     elif state:
         members = members.filter(reg_state=state)
     rows: OrderedDict[int | None, BuildingRow] = OrderedDict()
-    for building in Area.objects.filter(path__startswith=community.path, kind="building").order_by("path"):
-        rows[building.pk] = BuildingRow(building=building)
     for member in members:
         home_id = member.person.home_id
         if home_id not in rows:
@@ -226,6 +224,12 @@ class MemberHome:
     pledges: list[Pledge]
     confirmed_hours: Decimal
     today: date
+
+    @property
+    def can_register(self) -> bool:
+        """No registration in progress or in force (a revoked one is history)."""
+        return self.member.category == MemberCategory.IN_SERVICE and all(
+            r.state == RegistrationState.REVOKED for r in self.registrations)
 
 
 def member_home(member: Member) -> MemberHome:
