@@ -213,3 +213,25 @@ def test_api_claim_record_and_conflict(district, personas):
     done = _as(personas.community_a).post(f"{api}/claims/{claim['id']}/move", {"action": "confirm", "version": 2},
                                           content_type="application/json")
     assert done.status_code == 200 and done.json()["state"] == "confirmed"
+
+
+def test_workplace_org_registers_through_its_page_and_the_community_returns_it(district, personas):
+    hospital = hospital_org(district)
+    workplace = _as(personas.community_b)
+    form = workplace.get(reverse("party:dualreg_org_new"))
+    assert form.status_code == 200 and "区人民医院党委" in form.content.decode()
+    done = workplace.post(reverse("party:dualreg_org_new"), {"org": hospital.pk, "community": district.a.area.pk})
+    assert done.status_code == 302
+    reg = Registration.objects.get(org=hospital, member__isnull=True)
+    again = workplace.post(reverse("party:dualreg_org_new"), {"org": hospital.pk, "community": district.a.area.pk})
+    assert "该组织已向此社区报到" in again.content.decode()
+    community = _as(personas.community_a)
+    url = reverse("party:dualreg_registration_move", args=[reg.pk])
+    no_reason = community.post(url, {"action": "return", "version": reg.version}, follow=True)
+    assert "请说明退回报到的原因" in no_reason.content.decode()
+    community.post(url, {"action": "return", "version": reg.version, "reason": "请补充单位联系人"})
+    reg.refresh_from_db()
+    assert reg.state == RegistrationState.RETURNED and reg.reason == "请补充单位联系人"
+    workplace.post(url, {"action": "resubmit", "version": reg.version})
+    reg.refresh_from_db()
+    assert reg.state == RegistrationState.REQUESTED
