@@ -541,6 +541,7 @@ def member_update(request, member_id: int, payload: MemberPatch):
 
 
 # Party dues: registered on this router (see dues_api's docstring); imported last, as it uses the helpers above.
+from . import dualreg_api as dualreg_api  # noqa: E402, F401  (dual registration registers on this router too)
 from . import dues_api  # noqa: E402, F401
 from . import meeting_api as meeting_api  # noqa: E402, F401  (meetings register on this router too)
 from . import points_api as points_api  # noqa: E402, F401  (points, boards and check-in too)

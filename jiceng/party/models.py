@@ -118,3 +118,4 @@ from .dues_models import *  # noqa
 from .meeting_models import *  # noqa
 from .points_models import *  # noqa
 from .checkin_models import *  # noqa
+from .dualreg_models import *  # noqa

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import board_views, checkin_views, dues_views, meeting_views, points_views, views
 
@@ -40,4 +40,5 @@ urlpatterns = [
     path("boards/me/", board_views.board_me, name="board_me"),
     path("meetings/<int:meeting_id>/checkin/", checkin_views.meeting_checkin, name="meeting_checkin"),
     path("checkin/<str:token>/", checkin_views.checkin, name="checkin"),
+    path("dualreg/", include("jiceng.party.dualreg_urls")),  # dual registration and service
 ]

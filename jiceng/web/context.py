@@ -21,9 +21,11 @@ NAVIGATION = [
     ("party:dues", _("Party dues"), roles.VIEW_PEOPLE),
     ("party:points", _("Points"), roles.VIEW_PEOPLE),
     ("party:boards", _("Identity boards"), roles.VIEW_ORG),
+    ("party:dualreg_registrations", _("Dual registration"), roles.VIEW_ORG),
     ("people:me", _("My page"), roles.VIEW_SELF),
     ("party:dues_me", _("My dues"), roles.VIEW_SELF),
     ("party:points_me", _("My points"), roles.VIEW_SELF),
+    ("party:dualreg_me", _("My service"), roles.VIEW_SELF),
     ("accounts:audit", _("Audit log"), roles.VIEW_AUDIT),
     ("accounts:users", _("Users"), roles.MANAGE_ACCOUNTS),
 ]
