@@ -260,3 +260,16 @@ DEMO_PASSWORD = env("DEMO_PASSWORD", "Jiceng@2026demo")
 # Map base tiles are optional: empty means the map shows only our GeoJSON layers (works offline).
 # Example: "https://tile.example.org/{z}/{x}/{y}.png" (GCJ-02 tiles are shifted; use WGS-84 tiles).
 MAP_TILE_URL = env("MAP_TILE_URL", "") or ""
+
+# Notices by email (Django's SMTP backend) and links in outside messages (notify/services.py).
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "127.0.0.1") or "127.0.0.1"
+EMAIL_PORT = int(env("EMAIL_PORT", "25") or 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "") or ""
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "jiceng@localhost")
+SITE_URL = env("SITE_URL", "") or ""
+NOTIFY_ROBOT_TIMEOUT = float(env("NOTIFY_ROBOT_TIMEOUT", "5") or 5)

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import case_views, views
+from . import case_views, supervision_views, views
 
 app_name = "cases"
 urlpatterns = [
@@ -17,6 +17,10 @@ urlpatterns = [
     path("bulk-dispatch/", case_views.bulk_dispatch, name="case_bulk_dispatch"),
     path("catalogue/", case_views.catalogue, name="catalogue"),
     path("catalogue/<int:entry_id>/delete/", case_views.catalogue_delete, name="catalogue_delete"),
+    path("supervision/", supervision_views.workbench, name="supervision"),
+    path("supervision/orders/<int:order_id>/reply/", supervision_views.reply, name="supervision_reply"),
+    path("supervision/orders/<int:order_id>/escalate/", supervision_views.escalate, name="supervision_escalate"),
+    re_path(r"^(?P<number>GL\d{13})/supervision/$", supervision_views.issue, name="supervision_issue"),
     re_path(r"^(?P<number>GL\d{13})/$", case_views.case_page, name="case"),
     re_path(r"^(?P<number>GL\d{13})/(?P<action>[a-z]+)/$", case_views.case_act, name="case_act"),
 ]
