@@ -63,7 +63,7 @@ def _export(request: HttpRequest, tab: str, qs) -> HttpResponse:
                  _("Yes") if svc.was_escalated(o) else ""] for o in rows]
     else:
         headers = [_("Case number"), _("Title"), _("Category"), _("State"), _("Community"), _("Assigned unit"),
-                   _("Due"), _("Open orders")]
+                   _("Deadline"), _("Open orders")]
         data = [[c.number, c.title, f"{c.category.code} {c.category.name}", c.get_state_display(),
                  c.community.name if c.community else "", c.unit.name if c.unit else "", _local(c.current_due),
                  c.open_orders] for c in rows]

@@ -28,6 +28,8 @@ log = logging.getLogger("jiceng.notify")
 
 # A meeting obligation is announced when its period ends within this many days and it is not met.
 MEETING_REMIND_DAYS = 7
+# A planned meeting is announced this many days before its date (0: on the day).
+PLANNED_REMIND_DAYS = 1
 
 
 @dataclass
@@ -35,6 +37,7 @@ class Report:
     cases_near_due: int = 0
     cases_overdue: int = 0
     meetings: int = 0
+    planned: int = 0
     skipped: int = 0
     keys: list[str] = field(default_factory=list)
 
@@ -108,8 +111,7 @@ def meeting_reminders(report: Report, today: date) -> None:
         return
     keys = {(o.pk, k, c.span.start): f"meeting:{o.pk}:{k}:{c.span.start:%Y%m%d}" for o, k, c in due}
     sent = set(SentReminder.objects.filter(key__in=keys.values()).values_list("key", flat=True))
-    staff = list(RoleGrant.objects.filter(role=Role.COMMUNITY_STAFF, user__is_active=True)
-                 .select_related("user", "area"))
+    staff = _community_staff()
     now = timezone.now()
     for org, kind, cell in due:
         key = keys[(org.pk, kind, cell.span.start)]
@@ -131,6 +133,41 @@ def meeting_reminders(report: Report, today: date) -> None:
         report.meetings += 1
 
 
+def _community_staff():
+    return list(RoleGrant.objects.filter(role=Role.COMMUNITY_STAFF, user__is_active=True)
+                .select_related("user", "area"))
+
+
+def planned_meeting_reminders(report: Report, today: date) -> None:
+    """Planned meetings whose date is today or within PLANNED_REMIND_DAYS (three queries)."""
+    from jiceng.party.meeting_models import Meeting, MeetingState
+
+    meetings = list(Meeting.objects.filter(state=MeetingState.PLANNED, planned_on__gte=today,
+                                           planned_on__lte=today + timedelta(days=PLANNED_REMIND_DAYS))
+                    .select_related("org").order_by("planned_on", "pk"))
+    if not meetings:
+        return
+    keys = {m.pk: f"meeting-planned:{m.pk}:{m.planned_on:%Y%m%d}" for m in meetings}
+    sent = set(SentReminder.objects.filter(key__in=keys.values()).values_list("key", flat=True))
+    staff = _community_staff()
+    now = timezone.now()
+    for m in meetings:
+        if keys[m.pk] in sent:
+            report.skipped += 1
+            continue
+        chain = set(chain_prefixes(m.area_path))
+        with transaction.atomic():
+            if not _claim(keys[m.pk], now):
+                report.skipped += 1
+                continue
+            title = _("Meeting on %(day)s: %(kind)s of %(org)s") % {
+                "day": f"{m.planned_on:%Y-%m-%d}", "kind": m.get_kind_display(), "org": m.org.name}
+            notify(users=[g.user for g in staff if g.area.path in chain], kind="meeting.planned", title=title,
+                   body=m.title, url=reverse("party:meeting_detail", args=[m.pk]), area_path=m.area_path)
+        report.keys.append(keys[m.pk])
+        report.planned += 1
+
+
 def send_due_reminders(*, now: datetime | None = None, language: str = "zh-hans") -> Report:
     """Send every reminder not sent yet; safe to run as often as wanted (from cron or a timer)."""
     now = now or timezone.now()
@@ -138,6 +175,7 @@ def send_due_reminders(*, now: datetime | None = None, language: str = "zh-hans"
     with override(language):
         case_reminders(report, now)
         meeting_reminders(report, timezone.localtime(now).date())
-    log.info("notify-due: %d near due, %d overdue, %d meetings, %d already sent", report.cases_near_due,
-             report.cases_overdue, report.meetings, report.skipped)
+        planned_meeting_reminders(report, timezone.localtime(now).date())
+    log.info("notify-due: %d near due, %d overdue, %d meetings due, %d planned, %d already sent",
+             report.cases_near_due, report.cases_overdue, report.meetings, report.planned, report.skipped)
     return report

@@ -28,5 +28,7 @@ def supervision_panel(context, case):
                      "can_reply": is_open and svc.may_reply(scope, order),
                      "can_escalate": late and svc.may_escalate(scope, order)})
     level = svc.actor_level(scope, case)
-    return {"case": case, "rows": rows, "csrf_token": context.get("csrf_token"),
-            "can_issue": level is not None and case.state != "closed", "level": level}
+    # One open order per level: the form shows only while the user's level has none.
+    open_levels = {r["o"].level for r in rows if r["open"]}
+    return {"case": case, "rows": rows, "csrf_token": context.get("csrf_token"), "level": level,
+            "can_issue": level is not None and case.state != "closed" and level not in open_levels}

@@ -80,3 +80,25 @@ def test_the_command_runs(cases):
     out = StringIO()
     call_command("notify-due", stdout=out)
     assert "overdue 1" in out.getvalue() and SentReminder.objects.count() >= 2
+
+
+def test_planned_meeting_is_reminded_the_day_before_once(personas, district, django_capture_on_commit_callbacks):
+    from datetime import date
+
+    from jiceng.party.meeting_services import meeting_plan
+
+    with robot_server() as srv:
+        robot_create(actor=personas.subdistrict_staff, area=district.s1, kind="wecom", name="鼓东群",
+                     url=f"{srv.url}/cgi-bin/webhook/send?key=s1")
+        meeting_plan(actor=personas.community_a, org=district.orgs["a"].branch, kind="theme_day",
+                     planned_on=date(2026, 11, 11), title="十一月主题党日")
+        early = datetime(2026, 11, 8, 9, tzinfo=SH)
+        assert send_due_reminders(now=early, language="en").planned == 0
+        eve = datetime(2026, 11, 10, 9, tzinfo=SH)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert send_due_reminders(now=eve, language="en").planned == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            assert send_due_reminders(now=eve, language="en").planned == 0
+        planned = [b for b in srv.received if "2026-11-11" in b["markdown"]["content"]]
+    assert len(planned) == 1 and "十一月主题党日" in planned[0]["markdown"]["content"]
+    assert Notice.objects.filter(user=personas.community_a, kind="meeting.planned").count() == 1

@@ -17,4 +17,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         report = send_due_reminders()
         self.stdout.write(f"near due {report.cases_near_due}, overdue {report.cases_overdue}, "
-                          f"meetings {report.meetings}, already sent {report.skipped}")
+                          f"meetings due {report.meetings}, planned meetings {report.planned}, "
+                          f"already sent {report.skipped}")
