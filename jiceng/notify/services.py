@@ -115,7 +115,9 @@ def mask_url(url: str) -> str:
 def _check_url(kind: str, url: str) -> dict[str, list[str]]:
     parts = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qs(parts.query)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    # In production only HTTPS: the address carries the robot's key, and the real robots answer on HTTPS.
+    schemes = ("https",) if getattr(settings, "PRODUCTION", False) else ("http", "https")
+    if parts.scheme not in schemes or not parts.netloc:
         return {"url": [_("Enter the robot's webhook address (https://…).")]}
     if kind == RobotKind.WECOM and not query.get("key"):
         return {"url": [_("A WeCom robot address ends with ?key=… (copy it from the group's robot settings).")]}

@@ -4,11 +4,13 @@ a suspended case never overdue); the workbench, the urge panel and the API with 
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -258,3 +260,48 @@ def test_api_lists_and_actions(personas, district, cat, login, django_assert_max
     with django_assert_max_num_queries(len(few.captured_queries)):
         listed = client.get("/api/v1/cases/supervision/orders?state=all").json()
     assert listed["count"] == 8
+
+
+def test_case_page_with_the_urge_panel_runs_a_fixed_number_of_queries(personas, district, cat, login,
+                                                                       django_assert_max_num_queries):
+    c = overdue(new_case(personas, cat, unit=district.department))
+    first = sup.supervision_issue(actor=personas.community_a, case=c, note="社区督办")
+    client = login(personas.district_admin)
+    url = reverse("cases:case", args=[c.number])
+    with django_assert_max_num_queries(40) as few:
+        client.get(url)
+    make_late(first)
+    second = sup.supervision_escalate(actor=personas.subdistrict_staff, order=first, note="街道督办")
+    sup.supervision_reply(actor=personas.department, order=second, reply="已处理")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(url).content.decode()
+    assert "社区督办" in page and "街道督办" in page and "已处理" in page
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_two_escalations_race_one_wins(transactional_db, personas, district, cat):
+    c = new_case(personas, cat, unit=district.department)
+    order = sup.supervision_issue(actor=personas.community_a, case=c, note="请处理")
+    make_late(order)
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def escalate(actor) -> None:
+        try:
+            mine = SupervisionOrder.objects.get(pk=order.pk)
+            barrier.wait(timeout=10)
+            sup.supervision_escalate(actor=actor, order=mine, note="升级")
+            results.append("won")
+        except ConflictError:
+            results.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=escalate, args=(u,)) for u in (personas.subdistrict_staff,
+                                                                        personas.district_admin)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(results) == ["conflict", "won"]
+    assert SupervisionOrder.objects.filter(escalated_from=order).count() == 1
