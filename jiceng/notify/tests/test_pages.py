@@ -67,3 +67,24 @@ def test_robots_page_adds_tests_and_removes(personas, district, login, settings)
     assert "鼓东群" in client.get(reverse("notify:robots")).content.decode()
     client.post(reverse("notify:robot_delete", args=[robot.pk]))
     assert not Robot.objects.exists()
+
+
+def test_api_lists_own_notices_and_marks_them_read(personas, login, django_assert_max_num_queries):
+    notify(users=[personas.grid_worker], kind="case.urge", title="督办一")
+    notify(users=[personas.community_b], kind="case.urge", title="别人的")
+    client = login(personas.grid_worker)
+    with django_assert_max_num_queries(10) as few:
+        data = client.get("/api/v1/notify/notices").json()
+    assert [n["title"] for n in data["items"]] == ["督办一"] and data["unread"] == 1
+    for i in range(6):
+        notify(users=[personas.grid_worker], kind="case.urge", title=f"督办{i}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        data = client.get("/api/v1/notify/notices?unread=true").json()
+    assert data["count"] == 7
+    first = data["items"][0]["id"]
+    other = Notice.objects.get(user=personas.community_b).pk
+    marked = client.post("/api/v1/notify/notices/read", {"ids": [first, other]},
+                         content_type="application/json").json()
+    assert marked == {"marked": 1, "unread": 6}
+    assert client.post("/api/v1/notify/notices/read", {}, content_type="application/json").json()["unread"] == 0
+    assert Notice.objects.get(pk=other).read_at is None
