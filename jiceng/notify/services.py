@@ -97,6 +97,25 @@ def notice_mark_read(*, actor, notice_ids: Iterable[int] | None = None) -> int:
     return qs.update(read_at=timezone.now())
 
 
+@transaction.atomic
+def notice_email_set(*, actor, email: str, request=None):
+    """The user's own address for notices by email (empty: no email). The address itself stays out of
+    the audit log, which only says whether one is set."""
+    from django.core.validators import validate_email
+
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise ValidationError({"email": [_("Enter a valid email address.")]}) from exc
+    actor.email = email[:254]
+    actor.save(update_fields=["email"])
+    audit_record(actor=actor, action="account.notice_email", obj=actor, request=request,
+                 changes={"email": "set" if email else "cleared"})
+    return actor
+
+
 # --- robots ---------------------------------------------------------------------------------------
 
 

@@ -43,6 +43,18 @@ def notice_unread(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+def notice_email(request: HttpRequest) -> HttpResponse:
+    try:
+        svc.notice_email_set(actor=request.user, email=request.POST.get("email", "")[:254], request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("notify:notices")
+
+
+@login_required
+@require_POST
 def notice_read(request: HttpRequest) -> HttpResponse:
     """Mark one notice read (and follow its link), or all of them."""
     ids = [int(i) for i in request.POST.getlist("notice") if i.isdigit()]

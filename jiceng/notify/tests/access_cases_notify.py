@@ -33,6 +33,8 @@ def s2_robot(d) -> int:
 CASES = [
     AccessCase("notify:notices", url=lambda d: reverse("notify:notices"), allowed=PERSONAS, denied=()),
     AccessCase("notify:unread", url=lambda d: reverse("notify:unread"), allowed=PERSONAS, denied=()),
+    AccessCase("notify:notice_email", url=lambda d: reverse("notify:notice_email"), method="post",
+               data={"email": ""}, allowed=PERSONAS, denied=()),
     AccessCase("notify:notice_read", url=lambda d: reverse("notify:notice_read"), method="post",
                allowed=PERSONAS, denied=()),
     AccessCase("api:GET /api/v1/notify/notices", url=lambda d: "/api/v1/notify/notices", allowed=PERSONAS,

@@ -88,3 +88,17 @@ def test_api_lists_own_notices_and_marks_them_read(personas, login, django_asser
     assert marked == {"marked": 1, "unread": 6}
     assert client.post("/api/v1/notify/notices/read", {}, content_type="application/json").json()["unread"] == 0
     assert Notice.objects.get(pk=other).read_at is None
+
+
+def test_users_set_their_own_address_for_notices(personas, login):
+    from jiceng.accounts.models import AuditEvent
+
+    client = login(personas.grid_worker)
+    client.post(reverse("notify:notice_email"), {"email": "not-an-address"})
+    personas.grid_worker.refresh_from_db()
+    assert personas.grid_worker.email == ""
+    client.post(reverse("notify:notice_email"), {"email": "grid@example.org"})
+    personas.grid_worker.refresh_from_db()
+    assert personas.grid_worker.email == "grid@example.org"
+    event = AuditEvent.objects.filter(action="account.notice_email").get()
+    assert event.changes == {"email": "set"} and "grid@example.org" not in str(event.changes)
