@@ -12,6 +12,7 @@ from jiceng.accounts.api import router as accounts_router
 from jiceng.accounts.api_auth import api_auth
 from jiceng.areas.api import router as areas_router
 from jiceng.cases.api import router as cases_router
+from jiceng.notify.api import router as notify_router
 from jiceng.party.api import router as party_router
 from jiceng.people.api import router as people_router
 from jiceng.units.api import router as units_router
@@ -30,3 +31,4 @@ api.add_router("/people", people_router)
 api.add_router("/accounts", accounts_router)
 api.add_router("/cases", cases_router)
 api.add_router("/whistles", "jiceng.cases.whistle_api.router")
+api.add_router("/notify", notify_router)

@@ -265,3 +265,16 @@ MAP_TILE_URL = env("MAP_TILE_URL", "") or ""
 PUBLIC_URL = env("PUBLIC_URL", "") or ""
 RESIDENT_REPORTS_PER_ADDRESS = int(env("RESIDENT_REPORTS_PER_ADDRESS", "20") or 20)
 RESIDENT_REPORTS_PER_PHONE = int(env("RESIDENT_REPORTS_PER_PHONE", "5") or 5)
+
+# Notices by email (Django's SMTP backend) and links in outside messages (notify/services.py).
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "127.0.0.1") or "127.0.0.1"
+EMAIL_PORT = int(env("EMAIL_PORT", "25") or 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "") or ""
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "jiceng@localhost")
+SITE_URL = env("SITE_URL", "") or ""
+NOTIFY_ROBOT_TIMEOUT = float(env("NOTIFY_ROBOT_TIMEOUT", "5") or 5)

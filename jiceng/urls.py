@@ -13,6 +13,7 @@ urlpatterns = [
     path("units/", include("jiceng.units.urls")),
     path("people/", include("jiceng.people.urls")),
     path("cases/", include("jiceng.cases.urls")),
+    path("notices/", include("jiceng.notify.urls")),
     path("r/", include("jiceng.cases.resident_urls")),
     path("data/", include("jiceng.core.urls")),
     path("api/v1/", api.urls),

@@ -143,4 +143,5 @@ from .feedback_models import *  # noqa: F401,F403,E402
 from .hotline_models import *  # noqa: F401,F403,E402
 from .open311_models import *  # noqa: F401,F403,E402
 from .resident_models import *  # noqa: F401,F403,E402
+from .supervision_models import *  # noqa: F401,F403,E402
 from .whistle_models import *  # noqa: F401,F403,E402

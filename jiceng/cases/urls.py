@@ -1,6 +1,6 @@
 from django.urls import include, path, re_path
 
-from . import case_views, followup_views, photo_views, poster_views, views
+from . import case_views, followup_views, photo_views, poster_views, supervision_views, views
 
 app_name = "cases"
 urlpatterns = [
@@ -19,6 +19,10 @@ urlpatterns = [
     path("catalogue/", case_views.catalogue, name="catalogue"),
     path("catalogue/<int:entry_id>/delete/", case_views.catalogue_delete, name="catalogue_delete"),
     path("", include("jiceng.cases.hotline_urls")),  # hotline import, duplicates, merge
+    path("supervision/", supervision_views.workbench, name="supervision"),
+    path("supervision/orders/<int:order_id>/reply/", supervision_views.reply, name="supervision_reply"),
+    path("supervision/orders/<int:order_id>/escalate/", supervision_views.escalate, name="supervision_escalate"),
+    re_path(r"^(?P<number>GL\d{13})/supervision/$", supervision_views.issue, name="supervision_issue"),
     re_path(r"^(?P<number>GL\d{13})/$", case_views.case_page, name="case"),
     re_path(r"^(?P<number>GL\d{13})/follow-up/$", followup_views.follow_up, name="follow_up"),
     re_path(r"^(?P<number>GL\d{13})/photos/(?P<attachment_id>\d+)/$", photo_views.case_photo, name="case_photo"),

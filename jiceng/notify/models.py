@@ -27,3 +27,6 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+from .robot_models import *  # noqa: E402, F401, F403

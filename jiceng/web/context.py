@@ -15,6 +15,7 @@ NAVIGATION = [
     ("party:tree", _("Party organizations"), roles.VIEW_ORG),
     ("units:list", _("Units"), roles.VIEW_ORG),
     ("people:search", _("People"), roles.VIEW_PEOPLE),
+    ("cases:supervision", _("Supervision"), roles.VIEW_ORG),
     ("cases:taxonomy", _("Case categories"), roles.VIEW_ORG),
     ("core:import", _("Import"), roles.IMPORT),
     ("party:meetings", _("Meetings"), roles.VIEW_ORG),
