@@ -294,4 +294,4 @@ def override_delete(request, day: date):
 
 
 # Case endpoints register on this router (kept in their own module).
-from . import case_api  # noqa: E402, F401
+from . import case_api, metrics_api  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import case_views, views
+from . import case_views, metrics_views, views
 
 app_name = "cases"
 urlpatterns = [
@@ -15,6 +15,8 @@ urlpatterns = [
     path("", case_views.inbox, name="inbox"),
     path("new/", case_views.report, name="case_new"),
     path("bulk-dispatch/", case_views.bulk_dispatch, name="case_bulk_dispatch"),
+    path("metrics/", metrics_views.dashboard, name="metrics"),
+    path("metrics/topics/", metrics_views.topics, name="metrics_topics"),
     path("catalogue/", case_views.catalogue, name="catalogue"),
     path("catalogue/<int:entry_id>/delete/", case_views.catalogue_delete, name="catalogue_delete"),
     re_path(r"^(?P<number>GL\d{13})/$", case_views.case_page, name="case"),
