@@ -18,8 +18,8 @@ A case counts in the period (Asia/Shanghai days) it was reported in. Cases merge
 CaseFeedback of the case that reached the resident and carries a rating (ordered by time, then id).
 
 The heavy work is one statement: the scoped cases, their events folded per case and their latest
-rating, grouped by (month, area chain, category, unit). Every table of the dashboard is summed from
-those groups in Python, so the page runs a fixed number of queries however many areas there are.
+rating, each case's flags computed once, then summed by month, by each level of the area chain, by
+category and by unit (UNION ALL). The page runs a fixed number of queries however many areas there are.
 """
 
 from __future__ import annotations
@@ -226,80 +226,83 @@ def _sql_seconds(later: str, earlier: str) -> str:
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
 
+# The groupings every dashboard table is read from (one UNION ALL branch each, one statement in all).
 CUBE_DIMS = ("month", "subdistrict_id", "community_id", "grid_id", "category_id", "unit_id")
 
 
 def cube_sql(base_sql: str, now_param) -> tuple[str, list]:
-    """The one grouped statement behind every figure, around the scoped case query `base_sql` (which
-    selects id, created_at, urgency, state, closed_at, handle_due and the chain, category and unit)."""
+    """The one statement behind every figure, around the scoped case query `base_sql` (which selects
+    id, created_at, urgency, state, closed_at, handle_due and the chain, category and unit): each case's
+    events folded through the (case, seq) index (`e`), its latest rating through the (case, -at) index
+    (`f`), its flags (`per`) — each once — then summed by each of CUBE_DIMS.
+    Rows: (dimension, month or null, id or null, *Counts fields)."""
     urgent = ", ".join(f"'{u}'" for u, h in RESPONSE_LIMIT_HOURS.items() if h != RESPONSE_LIMIT_HOURS["normal"])
     normal_s = RESPONSE_LIMIT_HOURS["normal"] * 3600
     urgent_s = min(RESPONSE_LIMIT_HOURS.values()) * 3600
-    limit = f"(CASE WHEN c.urgency IN ({urgent}) THEN {urgent_s} ELSE {normal_s} END)"
-    waited = _sql_seconds("%s", "e.first_dispatch")
-    delay = _sql_seconds("e.first_accept", "e.first_dispatch")
+    limit = f"(CASE WHEN x.urgency IN ({urgent}) THEN {urgent_s} ELSE {normal_s} END)"
+    waited = _sql_seconds("%s", "x.first_dispatch")
+    delay = _sql_seconds("x.first_accept", "x.first_dispatch")
+    closed = f"x.state = '{CaseState.CLOSED}'"
+    sums = ", ".join(f"SUM({name})" for name in COUNT_FIELDS[1:])
+    branches = []
+    for dim in CUBE_DIMS:
+        key = ("month AS label, CAST(NULL AS integer) AS key" if dim == "month"
+               else f"CAST(NULL AS varchar(7)), {dim}")
+        branches.append(f"SELECT '{dim}' AS dim, {key}, COUNT(*), {sums} FROM per GROUP BY {dim}")  # noqa: S608
+    union = "\nUNION ALL ".join(branches)
+    cols = "c.id, c.created_at, c.urgency, c.state, c.closed_at, c.handle_due, " + ", ".join(
+        f"c.{d}" for d in CUBE_DIMS[1:])
+    latest = ("(SELECT f.{col} FROM cases_casefeedback f WHERE f.case_id = e.id AND f.reached AND f.rating <> '' "
+              "ORDER BY f.at DESC, f.id DESC LIMIT 1)")
     sql = f"""
-WITH base AS ({base_sql}),
-ev AS (
-  SELECT case_id,
-         MIN(CASE WHEN transition = 'dispatch' THEN at END) AS first_dispatch,
-         MIN(CASE WHEN transition = 'accept' THEN at END) AS first_accept,
-         MAX(CASE WHEN transition = 'handle' THEN 1 ELSE 0 END) AS handled,
-         MAX(CASE WHEN transition IN ('rework', 'reopen') THEN 1 ELSE 0 END) AS reworked
-  FROM cases_caseevent WHERE case_id IN (SELECT id FROM base) GROUP BY case_id
+WITH e AS MATERIALIZED (
+  SELECT {cols},
+         MIN(CASE WHEN ev.transition = 'dispatch' THEN ev.at END) AS first_dispatch,
+         MIN(CASE WHEN ev.transition = 'accept' THEN ev.at END) AS first_accept,
+         MAX(CASE WHEN ev.transition = 'handle' THEN 1 ELSE 0 END) AS handled,
+         MAX(CASE WHEN ev.transition IN ('rework', 'reopen') THEN 1 ELSE 0 END) AS reworked
+  FROM ({base_sql}) c LEFT JOIN cases_caseevent ev ON ev.case_id = c.id
+  GROUP BY {cols}
 ),
-fb AS (
-  SELECT case_id, rating, resolved FROM (
-    SELECT case_id, rating, resolved,
-           ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY at DESC, id DESC) AS rn
-    FROM cases_casefeedback
-    WHERE reached AND rating <> '' AND case_id IN (SELECT id FROM base)
-  ) latest WHERE rn = 1
+f AS MATERIALIZED (
+  SELECT e.*, {latest.format(col="rating")} AS rating, {latest.format(col="resolved")} AS resolved FROM e
+),
+per AS MATERIALIZED (
+  SELECT {_sql_month('x.created_at')} AS month, {", ".join(f"x.{d}" for d in CUBE_DIMS[1:])},
+    CASE WHEN x.first_dispatch IS NOT NULL AND (x.first_accept IS NOT NULL OR {waited} > {limit})
+         THEN 1 ELSE 0 END AS response_due,
+    CASE WHEN x.first_accept IS NOT NULL AND {delay} <= {limit} THEN 1 ELSE 0 END AS responded,
+    CASE WHEN x.resolved IS NOT NULL THEN 1 ELSE 0 END AS answered,
+    CASE WHEN x.resolved THEN 1 ELSE 0 END AS resolved,
+    CASE WHEN x.rating IS NOT NULL THEN 1 ELSE 0 END AS rated,
+    CASE WHEN x.rating = 'satisfied' THEN 1 ELSE 0 END AS satisfied,
+    CASE WHEN x.rating = 'basically' THEN 1 ELSE 0 END AS basically,
+    CASE WHEN {closed} THEN 1 ELSE 0 END AS closed,
+    CASE WHEN {closed} AND (x.handle_due IS NULL OR x.closed_at <= x.handle_due) THEN 1 ELSE 0 END AS on_time,
+    x.handled,
+    CASE WHEN x.handled = 1 AND x.reworked = 1 THEN 1 ELSE 0 END AS reworked
+  FROM f x
 )
-SELECT {_sql_month('c.created_at')} AS month, c.subdistrict_id, c.community_id, c.grid_id, c.category_id, c.unit_id,
-  COUNT(*),
-  SUM(CASE WHEN e.first_dispatch IS NOT NULL
-            AND (e.first_accept IS NOT NULL OR {waited} > {limit}) THEN 1 ELSE 0 END),
-  SUM(CASE WHEN e.first_accept IS NOT NULL AND {delay} <= {limit} THEN 1 ELSE 0 END),
-  SUM(CASE WHEN f.resolved IS NOT NULL THEN 1 ELSE 0 END),
-  SUM(CASE WHEN f.resolved THEN 1 ELSE 0 END),
-  SUM(CASE WHEN f.rating IS NOT NULL THEN 1 ELSE 0 END),
-  SUM(CASE WHEN f.rating = 'satisfied' THEN 1 ELSE 0 END),
-  SUM(CASE WHEN f.rating = 'basically' THEN 1 ELSE 0 END),
-  SUM(CASE WHEN c.state = '{CaseState.CLOSED}' THEN 1 ELSE 0 END),
-  SUM(CASE WHEN c.state = '{CaseState.CLOSED}' AND (c.handle_due IS NULL OR c.closed_at <= c.handle_due)
-      THEN 1 ELSE 0 END),
-  SUM(COALESCE(e.handled, 0)),
-  SUM(CASE WHEN e.handled = 1 AND e.reworked = 1 THEN 1 ELSE 0 END)
-FROM base c
-LEFT JOIN ev e ON e.case_id = c.id
-LEFT JOIN fb f ON f.case_id = c.id
-GROUP BY 1, c.subdistrict_id, c.community_id, c.grid_id, c.category_id, c.unit_id
+{union}
 """  # noqa: S608 - only constants and the compiled ORM query are interpolated; values are parameters
     return sql, [now_param]
 
 
 @dataclass
 class Cube:
-    """The grouped counts: one row per (month, subdistrict, community, grid, category, unit)."""
+    """The counts by each of CUBE_DIMS: groups[dim][key] -> Counts."""
 
-    rows: list[tuple[tuple, Counts]] = field(default_factory=list)
-
-    def rollup(self, key) -> dict:
-        out: dict = defaultdict(Counts)
-        for dims, counts in self.rows:
-            out[key(dict(zip(CUBE_DIMS, dims, strict=True)))].add(counts)
-        return out
+    groups: dict[str, dict] = field(default_factory=lambda: {d: {} for d in CUBE_DIMS})
 
     def total(self) -> Counts:
         total = Counts()
-        for _dims, counts in self.rows:
+        for counts in self.groups["month"].values():  # every case has exactly one month
             total.add(counts)
         return total
 
 
 def metrics_cube(user, f: MetricFilters) -> Cube:
-    """One query: the scoped, filtered cases grouped by CUBE_DIMS with every numerator and denominator."""
+    """One query: the scoped, filtered cases' numerators and denominators by each of CUBE_DIMS."""
     if not can_view_metrics(user):
         raise Http404
     base = _base_cases(user, f).order_by().values(
@@ -307,13 +310,13 @@ def metrics_cube(user, f: MetricFilters) -> Cube:
         "grid_id", "category_id", "unit_id")
     base_sql, base_params = base.query.sql_with_params()
     sql, extra = cube_sql(base_sql, connection.ops.adapt_datetimefield_value(timezone.now()))
-    # The CTE `base` appears once in the text but its parameters come first, then `now`.
+    # The CTE `base` comes first in the text, so its parameters come first, then `now`.
     with connection.cursor() as cur:
         cur.execute(sql, [*base_params, *extra])
         rows = cur.fetchall()
     cube = Cube()
-    for r in rows:
-        cube.rows.append((tuple(r[:6]), Counts(*(int(v or 0) for v in r[6:]))))
+    for dim, label, key, *values in rows:
+        cube.groups[dim][label if dim == "month" else key] = Counts(*(int(v or 0) for v in values))
     return cube
 
 
@@ -377,11 +380,11 @@ def metrics_dashboard(user, f: MetricFilters) -> Dashboard:
     cube = metrics_cube(user, f)
     level = _child_level(f.area, user)
     level_field = {"subdistrict": "subdistrict_id", "community": "community_id", "grid": "grid_id"}[level]
-    by_level = cube.rollup(lambda d: d[level_field])
-    by_grid = cube.rollup(lambda d: d["grid_id"])
-    by_unit = cube.rollup(lambda d: d["unit_id"])
-    by_leaf = cube.rollup(lambda d: d["category_id"])
-    by_month = cube.rollup(lambda d: d["month"])
+    by_level = cube.groups[level_field]
+    by_grid = cube.groups["grid_id"]
+    by_unit = cube.groups["unit_id"]
+    by_leaf = cube.groups["category_id"]
+    by_month = cube.groups["month"]
 
     area_ids = {k for k in (*by_level, *by_grid) if k is not None}
     areas = {a["id"]: a for a in Area.objects.filter(pk__in=area_ids).values("id", "name", "code")}
