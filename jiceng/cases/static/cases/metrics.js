@@ -85,14 +85,19 @@
         const legend = L.control({ position: "bottomleft" });
         legend.onAdd = () => {
           const box = L.DomUtil.create("div", "metrics-legend");
-          const edges = [0].concat(cut);
+          // One line per shade that some grid can take: "lo – hi" cases (the last open-ended).
+          const max = counts.length ? counts[counts.length - 1] : 0;
+          let lo = 0;
           SHADES.forEach((colour, i) => {
+            const hi = i < cut.length ? cut[i] : max;
+            if (hi < lo || (i > 0 && hi === cut[i - 1])) return;
             const row = document.createElement("div");
             const sw = document.createElement("span");
             sw.style.background = colour;
             row.appendChild(sw);
-            row.appendChild(document.createTextNode(i < 4 ? (i ? "> " + edges[i] : "≤ " + cut[0]) + (i ? " – " + cut[i] : "") : "> " + cut[3]));
+            row.appendChild(document.createTextNode(lo === hi ? String(hi) : lo + " – " + hi));
             box.appendChild(row);
+            lo = hi + 1;
           });
           return box;
         };
