@@ -131,7 +131,7 @@ def generate(n: int) -> None:
     first = (Case.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     G, C = len(grids), len(leaves)
     span = 365 * 86400 / n
-    series = (f"SELECT i FROM generate_series({first}, {first + n - 1}) AS s(i)" if pg else
+    series = (f"SELECT i FROM generate_series({first}::bigint, {first + n - 1}) AS s(i)" if pg else
               f"WITH RECURSIVE s(i) AS (SELECT {first} UNION ALL SELECT i + 1 FROM s WHERE i < {first + n - 1}) "
               "SELECT i FROM s")
     start = "timestamptz '2025-11-30 16:00:00+00'" if pg else "'2025-11-30 16:00:00'"
