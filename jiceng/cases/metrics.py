@@ -223,7 +223,9 @@ def _sql_month(col: str) -> str:
 def _sql_seconds(later: str, earlier: str) -> str:
     if connection.vendor == "postgresql":
         return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
-    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+    # julianday() is a float of days: round to the millisecond so an acceptance exactly at the limit
+    # (24 h to the second) is not read as 86400.00001 s and counted late (PostgreSQL's interval is exact).
+    return f"ROUND((julianday({later}) - julianday({earlier})) * 86400.0, 3)"
 
 
 # The groupings every dashboard table is read from (one UNION ALL branch each, one statement in all).

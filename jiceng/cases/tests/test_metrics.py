@@ -207,6 +207,14 @@ def test_a_case_inside_its_response_window_is_not_yet_due(personas, district, ca
     assert (total.cases, total.response_due, total.responded) == (2, 1, 0)
 
 
+def test_an_acceptance_exactly_at_the_limit_is_in_time(personas, district, cat, period):
+    t = datetime(2026, 3, 10, 9, 0, 0, 123456, tzinfo=SH)
+    make_case(cat, district.a.grid, t, [(1, "dispatch", "dispatched"), (25, "accept", "accepted")],
+              unit=district.department)
+    total = metrics.metrics_dashboard(personas.district_admin, metrics.MetricFilters(period=period)).total
+    assert (total.responded, total.response_due) == (1, 1)
+
+
 def test_department_sees_the_cases_of_its_unit(personas, district, cases, period):
     board = metrics.metrics_dashboard(personas.department, metrics.MetricFilters(period=period))
     assert board.total.cases == Case.objects.filter(unit=district.department, merged_into__isnull=True,
