@@ -295,4 +295,4 @@ def override_delete(request, day: date):
 
 # Case endpoints register on this router (kept in their own module).
 # hotline_api: the 12345 push endpoint; merge_api: duplicates and merges.
-from . import case_api, followup_api, hotline_api, merge_api, supervision_api  # noqa: E402, F401
+from . import case_api, followup_api, hotline_api, merge_api, metrics_api, supervision_api  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import include, path, re_path
 
-from . import case_views, followup_views, photo_views, poster_views, supervision_views, views
+from . import case_views, followup_views, metrics_views, photo_views, poster_views, supervision_views, views
 
 app_name = "cases"
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
     path("new/", case_views.report, name="case_new"),
     path("bulk-dispatch/", case_views.bulk_dispatch, name="case_bulk_dispatch"),
     path("whistles/", include("jiceng.cases.whistle_urls")),
+    path("metrics/", metrics_views.dashboard, name="metrics"),
+    path("metrics/topics/", metrics_views.topics, name="metrics_topics"),
     path("catalogue/", case_views.catalogue, name="catalogue"),
     path("catalogue/<int:entry_id>/delete/", case_views.catalogue_delete, name="catalogue_delete"),
     path("", include("jiceng.cases.hotline_urls")),  # hotline import, duplicates, merge

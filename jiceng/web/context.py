@@ -10,6 +10,7 @@ from jiceng.accounts.scope import scope_for
 NAVIGATION = [
     ("cases:inbox", _("Cases"), roles.VIEW_ORG),
     ("cases:whistles", _("Whistles"), roles.VIEW_ORG),
+    ("cases:metrics", _("Metrics"), roles.VIEW_ORG),
     ("areas:tree", _("Area tree"), roles.VIEW_ORG),
     ("areas:map", _("Map"), roles.VIEW_ORG),
     ("party:tree", _("Party organizations"), roles.VIEW_ORG),
