@@ -141,3 +141,4 @@ class CalendarOverride(models.Model):
 from .case_models import *  # noqa: F401,F403,E402
 from .feedback_models import *  # noqa: F401,F403,E402
 from .open311_models import *  # noqa: F401,F403,E402
+from .workbench_models import *  # noqa: F401,F403,E402

@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from . import case_views, views
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("", case_views.inbox, name="inbox"),
     path("new/", case_views.report, name="case_new"),
     path("bulk-dispatch/", case_views.bulk_dispatch, name="case_bulk_dispatch"),
+    path("", include("jiceng.cases.workbench_urls")),
     path("catalogue/", case_views.catalogue, name="catalogue"),
     path("catalogue/<int:entry_id>/delete/", case_views.catalogue_delete, name="catalogue_delete"),
     re_path(r"^(?P<number>GL\d{13})/$", case_views.case_page, name="case"),
