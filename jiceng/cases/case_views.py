@@ -112,7 +112,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "xlsx":
         return _export(request, qs, filters)
     scope = scope_for(request.user)
-    page = paginate(request, qs)
+    page = paginate(request, qs.values_list("pk", flat=True))
+    page.object_list = sel.inbox_rows(list(page.object_list))
     can_dispatch = bool(scope.roles & workflow.ACTION_ROLES["dispatch"])
     return render(request, "cases/case_inbox.html", {
         "page": page,

@@ -46,5 +46,6 @@ def my_tasks(user) -> QuerySet:
     grid worker) dispatched to no unit in their grid. The nearest deadline first; overdue ones lead,
     cases with no running clock (suspended) last."""
     qs = with_due(Case.objects.filter(case_scope_q(user)).filter(_mine_q(user)))
-    return qs.select_related("category", "community", "grid", "unit").order_by(
+    return qs.select_related("category", "community", "grid", "unit").defer(
+        "community__geometry", "grid__geometry").order_by(
         F("current_due").asc(nulls_last=True), "created_at", "id")
