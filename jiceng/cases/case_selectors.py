@@ -198,7 +198,8 @@ def communities_in_scope(user) -> QuerySet:
 
     if not (scope_for(user).roles & _AREA_ROLES):
         return Area.objects.none()
-    return Area.objects.filter(scope_q(user, "path"), kind="community").order_by("path")
+    # For the inbox's filter list: names only, not the boundary polygons.
+    return Area.objects.filter(scope_q(user, "path"), kind="community").defer("geometry").order_by("path")
 
 
 def building_by_code(user, code: str):
