@@ -84,7 +84,11 @@ class Case(AreaChain):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["area_path", "state"], name="cases_case_path_state")]
+        indexes = [models.Index(fields=["area_path", "state"], name="cases_case_path_state"),
+                   # Covers the inbox's id page (scope by path, newest first): see case_selectors.inbox_rows.
+                   models.Index(fields=["area_path", "created_at", "id"], name="cases_case_path_created"),
+                   # Overdue and near-due lists seek the running states first (most cases are closed).
+                   models.Index(fields=["state", "area_path"], name="cases_case_state_path")]
 
     def __str__(self) -> str:
         return self.number

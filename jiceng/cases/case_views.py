@@ -34,6 +34,7 @@ from . import case_services as svc
 from . import photo_selectors, workflow
 from .case_models import Case, CaseChannel, CaseState
 from .models import Category, Urgency
+from .workbench_selectors import has_tasks, saved_views_for
 
 EXPORT_MAX_ROWS = 50_000
 ACTION_LABELS = {
@@ -61,7 +62,11 @@ def _require_view(request: HttpRequest) -> None:
 
 
 def _filters(request: HttpRequest) -> sel.InboxFilters:
-    g = request.GET
+    return filters_from(request.GET)
+
+
+def filters_from(g) -> sel.InboxFilters:
+    """The inbox filters in a query string (the page's, or a saved view's); unknown values dropped."""
 
     def as_int(name: str) -> int | None:
         return int(g[name]) if g.get(name, "").isdigit() else None
@@ -108,7 +113,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "xlsx":
         return _export(request, qs, filters)
     scope = scope_for(request.user)
-    page = paginate(request, qs)
+    page = paginate(request, qs.values_list("pk", flat=True))
+    page.object_list = sel.inbox_rows(list(page.object_list))
     can_dispatch = bool(scope.roles & workflow.ACTION_ROLES["dispatch"])
     return render(request, "cases/case_inbox.html", {
         "page": page,
@@ -123,6 +129,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "units": sel.dispatch_units(request.user) if can_dispatch else [],
         "dispatchable": {CaseState.REGISTERED, CaseState.RETURNED, CaseState.TRIAGE},
         "can_catalogue": bool(scope.roles & {"district_admin", "subdistrict_staff", "community_staff"}),
+        "saved_views": saved_views_for(request.user),
+        "has_tasks": has_tasks(request.user),
     })
 
 

@@ -145,3 +145,4 @@ from .open311_models import *  # noqa: F401,F403,E402
 from .resident_models import *  # noqa: F401,F403,E402
 from .supervision_models import *  # noqa: F401,F403,E402
 from .whistle_models import *  # noqa: F401,F403,E402
+from .workbench_models import *  # noqa: F401,F403,E402

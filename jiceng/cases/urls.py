@@ -18,6 +18,7 @@ urlpatterns = [
     path("whistles/", include("jiceng.cases.whistle_urls")),
     path("metrics/", metrics_views.dashboard, name="metrics"),
     path("metrics/topics/", metrics_views.topics, name="metrics_topics"),
+    path("", include("jiceng.cases.workbench_urls")),
     path("catalogue/", case_views.catalogue, name="catalogue"),
     path("catalogue/<int:entry_id>/delete/", case_views.catalogue_delete, name="catalogue_delete"),
     path("", include("jiceng.cases.hotline_urls")),  # hotline import, duplicates, merge
