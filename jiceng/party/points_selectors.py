@@ -29,6 +29,7 @@ from jiceng.accounts.models import Role
 from jiceng.accounts.scope import get_in_scope_or_404, scope_for, scope_q
 from jiceng.areas.models import Area, AreaKind
 
+from . import dues_selectors
 from .models import Member, OrgKind, PartyOrg
 from .points_models import AwardState, PointsAward, PointsEntry, PointsItem, PointsRulebook
 
@@ -104,20 +105,11 @@ def can_edit_rules(user) -> bool:
 # --- scope -------------------------------------------------------------------------------------------------
 
 
-def can_view_points(user) -> bool:
-    scope = scope_for(user)
-    return scope.allows(roles.VIEW_ORG) and scope.allows(roles.VIEW_PEOPLE)
-
-
-def can_award_for(user, area_path: str) -> bool:
-    scope = scope_for(user)
-    return scope.allows(roles.CHANGE_ORG) and scope.covers_path(area_path)
-
-
-def visible_points_members(user) -> QuerySet[Member]:
-    if not can_view_points(user):
-        return Member.objects.none()
-    return Member.objects.filter(scope_q(user, "area_path"))
+# Points are read and awarded under the same rights as dues: members' records for staff with org.view
+# and people.view, changes by org.change over the member's place. One definition serves both.
+can_view_points = dues_selectors.can_view_dues
+can_award_for = dues_selectors.can_record_for
+visible_points_members = dues_selectors.visible_dues_members
 
 
 def points_member_get(user, member_id: int, request=None) -> Member:
