@@ -329,5 +329,35 @@ def build_dualreg(*, seed: int, today: date, log: Callable[[str], None] = lambda
     # Items are written after their claims: the build is one transaction and foreign keys are checked at
     # its end (Django declares them deferrable), as in party_life.py.
     counts = rows.finish()
+    counts["notices"] = _notices(list(staff), login)
     log("  " + ", ".join(f"{n:,} {what}" for what, n in counts.items()))
     return counts
+
+
+def _notices(community_ids: list[int], login_member: int | None) -> int:
+    """The notices the services would have left: what waits at the community logins' desks, and the
+    decisions on the member login's registration and records. Through the services' own notice helpers,
+    in Chinese (the few rows of the demo logins only; the other communities have no accounts)."""
+    from django.utils.translation import override
+
+    from jiceng.notify.models import Notice
+    from jiceng.party import dualreg_services as svc
+
+    before = Notice.objects.count()
+    with override("zh-hans"):
+        for reg in (Registration.objects.filter(state=RegistrationState.REQUESTED, community_id__in=community_ids)
+                    .select_related("member__person", "org", "community").order_by("requested_at", "pk")):
+            svc.notify_registration_waiting(reg)
+        for claim in (ServiceClaim.objects.filter(state=ClaimState.RECORDED, item__community_id__in=community_ids)
+                      .select_related("member__person", "item").order_by("recorded_at", "pk")):
+            svc.notify_record_waiting(claim)
+        if login_member is not None:
+            for reg in Registration.objects.filter(
+                    member_id=login_member, state__in=[RegistrationState.CONFIRMED, RegistrationState.RETURNED]
+            ).select_related("community"):
+                svc.notify_registration_decided(reg)
+            for claim in ServiceClaim.objects.filter(
+                    member_id=login_member, state__in=[ClaimState.CONFIRMED, ClaimState.RETURNED]).select_related(
+                    "item"):
+                svc.notify_record_decided(claim)
+    return Notice.objects.count() - before

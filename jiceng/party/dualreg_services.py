@@ -126,7 +126,7 @@ def _requester_name(reg: Registration) -> str:
     return reg.member.person.name if reg.member_id else reg.org.name
 
 
-def _tell_community_registration(reg: Registration) -> None:
+def notify_registration_waiting(reg: Registration) -> None:
     notify(users=community_staff(reg.community_path), kind="registration.requested",
            title=_("Registration to confirm: %(who)s") % {"who": _requester_name(reg)},
            body=_("%(who)s asks to register with %(community)s.") % {"who": _requester_name(reg),
@@ -134,7 +134,7 @@ def _tell_community_registration(reg: Registration) -> None:
            url=reverse("party:dualreg_registrations") + "?state=requested", robots=False)
 
 
-def _tell_member_registration(reg: Registration) -> None:
+def notify_registration_decided(reg: Registration) -> None:
     if reg.state == RegistrationState.CONFIRMED:
         title = _("Your registration with %(community)s is confirmed") % {"community": reg.community.name}
         body = ""
@@ -145,7 +145,7 @@ def _tell_member_registration(reg: Registration) -> None:
            url=reverse("party:dualreg_me"), robots=False)
 
 
-def _tell_community_record(claim: ServiceClaim) -> None:
+def notify_record_waiting(claim: ServiceClaim) -> None:
     notify(users=community_staff(claim.community_path), kind="service_record.submitted",
            title=_("Service record to confirm: %(who)s, %(item)s") % {"who": claim.member.person.name,
                                                                       "item": claim.item.title},
@@ -154,7 +154,7 @@ def _tell_community_record(claim: ServiceClaim) -> None:
            url=reverse("party:dualreg_records") + "?state=recorded", robots=False)
 
 
-def _tell_member_record(claim: ServiceClaim) -> None:
+def notify_record_decided(claim: ServiceClaim) -> None:
     if claim.state == ClaimState.CONFIRMED:
         title = _("Your service record “%(item)s” is confirmed") % {"item": claim.item.title}
         body = _("%(hours)s hours on %(day)s.") % {"hours": claim.hours, "day": f"{claim.served_on:%Y-%m-%d}"}
@@ -206,7 +206,7 @@ def _reg_create(*, actor, kind: str, org: PartyOrg, member: Member | None, commu
             audit_record(actor=actor, action="registration.request", obj=reg, request=request,
                          changes={"kind": kind, "org": org.pk, "member": member.pk if member else None,
                                   "community": community.pk})
-            _tell_community_registration(reg)
+            notify_registration_waiting(reg)
     except IntegrityError as exc:
         message = (_("You are already registered, or waiting, in a community; revoke that first.") if member
                    else _("This organization is already registered with this community."))
@@ -246,7 +246,7 @@ def registration_confirm(*, actor, registration: Registration, version: int | No
     check_org_change(actor, registration.community_path)
     return _reg_move(registration, actor=actor, to_state=RegistrationState.CONFIRMED, version=version,
                      request=request, action="registration.confirm", decided_at=timezone.now(),
-                     tell=_tell_member_registration)
+                     tell=notify_registration_decided)
 
 
 def registration_return(*, actor, registration: Registration, reason: str, version: int | None = None,
@@ -256,7 +256,7 @@ def registration_return(*, actor, registration: Registration, reason: str, versi
     reason = _reason(reason, required=True, message=_("Say why the registration is returned."))
     return _reg_move(registration, actor=actor, to_state=RegistrationState.RETURNED, version=version,
                      reason=reason, request=request, action="registration.return", decided_at=timezone.now(),
-                     tell=_tell_member_registration)
+                     tell=notify_registration_decided)
 
 
 def _may_act_as_requester(actor, registration: Registration) -> bool:
@@ -278,7 +278,7 @@ def registration_resubmit(*, actor, registration: Registration, version: int | N
         raise PermissionDenied
     return _reg_move(registration, actor=actor, to_state=RegistrationState.REQUESTED, version=version,
                      request=request, action="registration.resubmit", decided_at=None,
-                     tell=_tell_community_registration)
+                     tell=notify_registration_waiting)
 
 
 def registration_revoke(*, actor, registration: Registration, reason: str = "", version: int | None = None,
@@ -433,7 +433,7 @@ def service_record_submit(*, actor, claim: ServiceClaim, served_on: date, hours,
         audit_record(actor=actor, action="service_record.submit", obj=claim, request=request,
                      changes={"from": previous, "to": ClaimState.RECORDED, "served_on": served_on.isoformat(),
                               "hours": str(hours), "photo": bool(photo)})
-        _tell_community_record(claim)
+        notify_record_waiting(claim)
     return claim
 
 
@@ -449,7 +449,7 @@ def service_claim_confirm(*, actor, claim: ServiceClaim, version: int | None = N
                      changes={"from": ClaimState.RECORDED, "to": ClaimState.CONFIRMED, "hours": str(claim.hours)})
         points_post_for_source(actor=actor, source_kind=SourceKind.SERVICE_RECORD, source_id=claim.pk,
                                member=claim.member, at=claim.served_on, quantity=claim.hours, request=request)
-        _tell_member_record(claim)
+        notify_record_decided(claim)
     return claim
 
 
@@ -463,7 +463,7 @@ def service_claim_return(*, actor, claim: ServiceClaim, reason: str, version: in
               to_state=ClaimState.RETURNED, version=version, actor=actor, reason=reason)
         audit_record(actor=actor, action="service_record.return", obj=claim, request=request, reason=reason,
                      changes={"from": ClaimState.RECORDED, "to": ClaimState.RETURNED})
-        _tell_member_record(claim)
+        notify_record_decided(claim)
     return claim
 
 

@@ -90,6 +90,17 @@ def test_every_service_point_comes_from_a_confirmed_record(demo):
         assert (e.member_id, e.quantity, e.occurred_on) == (claim.member_id, claim.hours, claim.served_on)
 
 
+def test_the_community_login_finds_its_waiting_work_in_its_notices(demo, personas, district):
+    from jiceng.notify.models import Notice
+
+    waiting = (Registration.objects.filter(state=RegistrationState.REQUESTED, community=district.a.area).count()
+               + ServiceClaim.objects.filter(state=ClaimState.RECORDED, item__community=district.a.area).count())
+    kinds = Counter(Notice.objects.filter(user=personas.community_a).values_list("kind", flat=True))
+    assert waiting and sum(kinds.values()) == waiting
+    assert set(kinds) <= {"registration.requested", "service_record.submitted"}
+    assert Notice.objects.filter(user=demo[3], kind="registration.confirmed").count() == 1
+
+
 def test_the_member_login_has_a_story_on_its_page(demo, client):
     _added, _counts, member, login = demo
     home = sel.member_home(member)
