@@ -230,6 +230,11 @@ class Builder:
         self.stage("Party organizations", self.plan_party)
         self.stage("residents" + (" (all)" if self.full else " (sample)"), self.insert_people)
         self.stage("positions, members, unit posts", self.insert_posts)
+        if self.party_life:
+            from .dualreg import plan_workplace
+
+            self.n_members += self.stage("workplace Party organizations",
+                                         lambda: plan_workplace(seed=self.seed, today=self.today, log=self.log))
         self.stage("demo logins", self.insert_logins)
         if self.cases:
             from .cases import build_cases
@@ -239,6 +244,10 @@ class Builder:
             from .party_life import build_party_life
 
             self.stage("this year's Party life", lambda: build_party_life(seed=self.seed, log=self.log))
+            from .dualreg import build_dualreg
+
+            self.stage("dual registration and service",
+                       lambda: build_dualreg(seed=self.seed, today=self.today, log=self.log))
             from .points import build_points
 
             self.stage("this year's points ledger", lambda: build_points(seed=self.seed, log=self.log))
@@ -735,11 +744,14 @@ class Builder:
         comm_b = by_name[N.LOGIN_COMMUNITY_B]
         assert comm.parent is sub and comm_b.parent is sub  # noqa: S101 - names.py must keep this true
         grid = comm.children[0]
+        # The member login is an in-service member of a resident unit's Party organization living here, so
+        # dual registration (only theirs) has a story to show; without workplace organizations (a build
+        # without Party life), a member of the community's own branch.
+        here = Member.objects.filter(person__community_id=comm.obj.pk).select_related("person", "person__home")
         member = (
-            Member.objects.filter(person__community_id=comm.obj.pk, category=MemberCategory.COMMUNITY_RESIDENT)
-            .select_related("person", "person__home")
-            .order_by("person__home__path", "id")
-            .first()
+            here.filter(category=MemberCategory.IN_SERVICE, org__unit__isnull=False)
+            .order_by("person__home__path", "id").first()
+            or here.filter(category=MemberCategory.COMMUNITY_RESIDENT).order_by("person__home__path", "id").first()
         )
         department = self.units[f"{N.DISTRICT_CODE}-D01"]
         d = self.district.obj

@@ -1,7 +1,8 @@
 """This year's points ledger for the demo district, derived from its Party life the way posting does: every
 member present at an approved meeting gets the rulebook item for that meeting kind (weight 1, capped per
-member, item and year); about a third of the members also have confirmed service hours this year and last
-year, and one in twenty an approved manual award. Rows go in with plain executemany (FastInserter), like
+member, item and year); every confirmed service record (dualreg.py: about a third of the members, this year
+and last) gets its hours, posted against that record as service_claim_confirm does; one in twenty members
+has an approved manual award. Rows go in with plain executemany (FastInserter), like
 the rest of the demo, so the ranking, the member pages and the benchmark have a real-sized ledger.
 """
 
@@ -15,6 +16,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from jiceng.party.dualreg_models import ClaimState, ServiceClaim
 from jiceng.party.meeting_models import MeetingAttendance, MeetingState
 from jiceng.party.models import Member
 from jiceng.party.points_models import PointsEntry, PointsItem, SourceKind
@@ -22,7 +24,6 @@ from jiceng.party.points_selectors import Rules
 
 from .bulk import FastInserter
 
-SERVICE_SHARE = 1 / 3
 AWARD_SHARE = 0.05
 
 
@@ -64,18 +65,16 @@ def build_points(*, seed: int = 20141101, today: date | None = None,
         item = rules.item_for_source(SourceKind.MEETING, kind)
         if item is not None:
             add(member_id, item, Decimal(1), held_on, SourceKind.MEETING, meeting_id, rules)
-    service, last_service = rules.item("service.record"), last_rules.item("service.record")
+    books = {year: rules, year - 1: last_rules}
+    records = (ServiceClaim.objects.filter(state=ClaimState.CONFIRMED, served_on__year__gte=year - 1)
+               .values_list("member_id", "pk", "served_on", "hours").order_by("served_on", "pk"))
+    for member_id, claim_id, served_on, hours in records:
+        book = books[served_on.year]
+        add(member_id, book.item("service.record"), hours, served_on, SourceKind.SERVICE_RECORD, claim_id, book)
     award = rules.item("pioneer.governance")
     source = 0
     last_month = max(1, today.month - 1)
     for member_id in members:
-        if rng.random() < SERVICE_SHARE:
-            source += 1
-            add(member_id, service, Decimal(rng.randint(1, 8)), date(year, rng.randint(1, last_month), 15),
-                SourceKind.SERVICE_RECORD, source, rules)
-            source += 1
-            add(member_id, last_service, Decimal(rng.randint(1, 8)), date(year - 1, rng.randint(1, 12), 15),
-                SourceKind.SERVICE_RECORD, source, last_rules)
         if rng.random() < AWARD_SHARE:
             source += 1
             add(member_id, award, Decimal(1), date(year, rng.randint(1, last_month), 10), SourceKind.MANUAL, source,

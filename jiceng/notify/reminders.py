@@ -2,6 +2,10 @@
 due soon. The job only notifies (DESIGN.md rule 5): every list it reads is derived from stored dates at
 query time, and the pages show the same state whether or not the job ever ran.
 
+Meeting reminders go to the community staff over the organization's area and to the organization's own
+post holders who convene it (secretary, deputy secretary, group leader), in the app and by email, and to
+the group robots (WeCom, DingTalk) covering the area.
+
 Each reminder goes out once: its key (the case, its running stage's deadline and whether near due or
 overdue; the organization, meeting kind and period) is remembered in SentReminder. A deadline that moves
 (a resumed or reworked case) makes a new key, so the new deadline is announced again.
@@ -14,12 +18,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from jiceng.accounts.models import Role, RoleGrant
+from jiceng.accounts.models import Role, RoleGrant, User
 
 from .robot_models import SentReminder
 from .services import chain_prefixes, notify
@@ -90,7 +95,8 @@ def case_reminders(report: Report, now: datetime) -> None:
 
 def meeting_reminders(report: Report, today: date) -> None:
     """Obligations of the current period not yet met whose period ends within MEETING_REMIND_DAYS, for
-    every organization (the compliance calendar's own rules; four queries for the whole district)."""
+    every organization (the compliance calendar's own rules; a fixed handful of queries for the whole
+    district, however many organizations are due)."""
     from jiceng.party import meeting_selectors as ms
     from jiceng.party.meeting_models import MeetingKind
     from jiceng.party.models import PartyOrg
@@ -112,6 +118,7 @@ def meeting_reminders(report: Report, today: date) -> None:
     keys = {(o.pk, k, c.span.start): f"meeting:{o.pk}:{k}:{c.span.start:%Y%m%d}" for o, k, c in due}
     sent = set(SentReminder.objects.filter(key__in=keys.values()).values_list("key", flat=True))
     staff = _community_staff()
+    heads = _post_holders({o.pk for o, _k, _c in due}, today)
     now = timezone.now()
     for org, kind, cell in due:
         key = keys[(org.pk, kind, cell.span.start)]
@@ -119,7 +126,7 @@ def meeting_reminders(report: Report, today: date) -> None:
             report.skipped += 1
             continue
         chain = set(chain_prefixes(org.area_path))
-        users = [g.user for g in staff if g.area.path in chain]
+        users = [g.user for g in staff if g.area.path in chain] + heads.get(org.pk, [])
         with transaction.atomic():
             if not _claim(key, now):
                 report.skipped += 1
@@ -138,8 +145,29 @@ def _community_staff():
                 .select_related("user", "area"))
 
 
+def _post_holders(org_ids, today: date) -> dict[int, list[User]]:
+    """The active accounts of those who convene each organization's meetings on `today`: its secretary and
+    deputy secretary, or a group's leader (posts not ended). Two queries for any number of organizations."""
+    from jiceng.party.models import Position, PositionTitle
+
+    if not org_ids:
+        return {}
+    posts = (Position.objects.filter(org_id__in=list(org_ids), term_start__lte=today,
+                                     title__in=[PositionTitle.SECRETARY, PositionTitle.DEPUTY_SECRETARY,
+                                                PositionTitle.GROUP_LEADER])
+             .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today)).values_list("org_id", "person_id"))
+    by_person: dict[int, list[int]] = {}
+    for org_id, person_id in posts:
+        by_person.setdefault(person_id, []).append(org_id)
+    holders: dict[int, list[User]] = {}
+    for user in User.objects.filter(is_active=True, person_id__in=list(by_person)):
+        for org_id in by_person[user.person_id]:
+            holders.setdefault(org_id, []).append(user)
+    return holders
+
+
 def planned_meeting_reminders(report: Report, today: date) -> None:
-    """Planned meetings whose date is today or within PLANNED_REMIND_DAYS (three queries)."""
+    """Planned meetings whose date is today or within PLANNED_REMIND_DAYS (five queries)."""
     from jiceng.party.meeting_models import Meeting, MeetingState
 
     meetings = list(Meeting.objects.filter(state=MeetingState.PLANNED, planned_on__gte=today,
@@ -150,6 +178,7 @@ def planned_meeting_reminders(report: Report, today: date) -> None:
     keys = {m.pk: f"meeting-planned:{m.pk}:{m.planned_on:%Y%m%d}" for m in meetings}
     sent = set(SentReminder.objects.filter(key__in=keys.values()).values_list("key", flat=True))
     staff = _community_staff()
+    heads = _post_holders({m.org_id for m in meetings}, today)
     now = timezone.now()
     for m in meetings:
         if keys[m.pk] in sent:
@@ -162,7 +191,8 @@ def planned_meeting_reminders(report: Report, today: date) -> None:
                 continue
             title = _("Meeting on %(day)s: %(kind)s of %(org)s") % {
                 "day": f"{m.planned_on:%Y-%m-%d}", "kind": m.get_kind_display(), "org": m.org.name}
-            notify(users=[g.user for g in staff if g.area.path in chain], kind="meeting.planned", title=title,
+            notify(users=[g.user for g in staff if g.area.path in chain] + heads.get(m.org_id, []),
+                   kind="meeting.planned", title=title,
                    body=m.title, url=reverse("party:meeting_detail", args=[m.pk]), area_path=m.area_path)
         report.keys.append(keys[m.pk])
         report.planned += 1

@@ -11,6 +11,11 @@ Claim and its service record (CLAIM_TRANSITIONS):
 Each move is one service: permission and scope checked, then in one transaction a conditional UPDATE on
 (pk, version, state) that bumps the version, an append-only event, and the audit record. Of two concurrent
 moves one wins and the other gets a clear conflict error, never a silent overwrite.
+
+Notices (jiceng.notify.services.notify, in the same transaction; email after commit): work that waits for
+the community (a registration requested or asked again, a service record submitted) goes to the
+community's staff; a decision (confirmed, returned with its reason) goes to the member. Not to the group
+robots: these name one member and concern one community's desk, not the area's chat group.
 """
 
 from __future__ import annotations
@@ -22,14 +27,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiceng.accounts import roles
 from jiceng.accounts.audit import audit_record
+from jiceng.accounts.models import Role, User
 from jiceng.accounts.scope import scope_for
 from jiceng.areas.models import Area
 from jiceng.core.uploads import check_image
+from jiceng.notify.services import notify
 
 from .dualreg_models import (
     CLAIM_TRANSITIONS,
@@ -97,6 +105,66 @@ def _reason(reason: str, *, required: bool, message: str) -> str:
     return reason
 
 
+# --- notices -------------------------------------------------------------------------------------------
+
+
+def community_staff(community_path: str) -> list[User]:
+    """The active staff of a community (community-staff grants on that very area): whose desk a
+    registration or a service record waits on. One query."""
+    return list(User.objects.filter(is_active=True, grants__role=Role.COMMUNITY_STAFF,
+                                    grants__area__path=community_path).distinct())
+
+
+def member_users(member_id: int | None) -> list[User]:
+    """The member's own active account(s), if they have one."""
+    if member_id is None:
+        return []
+    return list(User.objects.filter(is_active=True, person__member__pk=member_id))
+
+
+def _requester_name(reg: Registration) -> str:
+    return reg.member.person.name if reg.member_id else reg.org.name
+
+
+def notify_registration_waiting(reg: Registration) -> None:
+    notify(users=community_staff(reg.community_path), kind="registration.requested",
+           title=_("Registration to confirm: %(who)s") % {"who": _requester_name(reg)},
+           body=_("%(who)s asks to register with %(community)s.") % {"who": _requester_name(reg),
+                                                                     "community": reg.community.name},
+           url=reverse("party:dualreg_registrations") + "?state=requested", robots=False)
+
+
+def notify_registration_decided(reg: Registration) -> None:
+    if reg.state == RegistrationState.CONFIRMED:
+        title = _("Your registration with %(community)s is confirmed") % {"community": reg.community.name}
+        body = ""
+    else:
+        title = _("Your registration with %(community)s was returned") % {"community": reg.community.name}
+        body = _("Reason: %(reason)s") % {"reason": reg.reason}
+    notify(users=member_users(reg.member_id), kind=f"registration.{reg.state}", title=title, body=body,
+           url=reverse("party:dualreg_me"), robots=False)
+
+
+def notify_record_waiting(claim: ServiceClaim) -> None:
+    notify(users=community_staff(claim.community_path), kind="service_record.submitted",
+           title=_("Service record to confirm: %(who)s, %(item)s") % {"who": claim.member.person.name,
+                                                                      "item": claim.item.title},
+           body=_("%(hours)s hours on %(day)s for %(beneficiary)s.") % {
+               "hours": claim.hours, "day": f"{claim.served_on:%Y-%m-%d}", "beneficiary": claim.beneficiary},
+           url=reverse("party:dualreg_records") + "?state=recorded", robots=False)
+
+
+def notify_record_decided(claim: ServiceClaim) -> None:
+    if claim.state == ClaimState.CONFIRMED:
+        title = _("Your service record “%(item)s” is confirmed") % {"item": claim.item.title}
+        body = _("%(hours)s hours on %(day)s.") % {"hours": claim.hours, "day": f"{claim.served_on:%Y-%m-%d}"}
+    else:
+        title = _("Your service record “%(item)s” was returned") % {"item": claim.item.title}
+        body = _("Reason: %(reason)s") % {"reason": claim.reason}
+    notify(users=member_users(claim.member_id), kind=f"service_record.{claim.state}", title=title, body=body,
+           url=reverse("party:dualreg_me"), robots=False)
+
+
 def member_for_actor(actor) -> Member:
     """The signed-in Party member acting for themselves, or PermissionDenied."""
     scope = scope_for(actor)
@@ -113,13 +181,15 @@ def member_for_actor(actor) -> Member:
 
 
 def _reg_move(reg: Registration, *, actor, to_state: str, version: int | None, reason: str = "", request=None,
-              action: str, **fields) -> Registration:
+              action: str, tell=None, **fields) -> Registration:
     with transaction.atomic():
         previous = reg.state
         _move(reg, event_model=RegistrationEvent, fk="registration", transitions=REGISTRATION_TRANSITIONS,
               labels=RegistrationState, to_state=to_state, version=version, actor=actor, reason=reason, **fields)
         audit_record(actor=actor, action=action, obj=reg, request=request, reason=reason,
                      changes={"from": previous, "to": to_state, "version": reg.version})
+        if tell is not None:
+            tell(reg)
     return reg
 
 
@@ -136,6 +206,7 @@ def _reg_create(*, actor, kind: str, org: PartyOrg, member: Member | None, commu
             audit_record(actor=actor, action="registration.request", obj=reg, request=request,
                          changes={"kind": kind, "org": org.pk, "member": member.pk if member else None,
                                   "community": community.pk})
+            notify_registration_waiting(reg)
     except IntegrityError as exc:
         message = (_("You are already registered, or waiting, in a community; revoke that first.") if member
                    else _("This organization is already registered with this community."))
@@ -174,7 +245,8 @@ def registration_confirm(*, actor, registration: Registration, version: int | No
     """The community confirms a registration."""
     check_org_change(actor, registration.community_path)
     return _reg_move(registration, actor=actor, to_state=RegistrationState.CONFIRMED, version=version,
-                     request=request, action="registration.confirm", decided_at=timezone.now())
+                     request=request, action="registration.confirm", decided_at=timezone.now(),
+                     tell=notify_registration_decided)
 
 
 def registration_return(*, actor, registration: Registration, reason: str, version: int | None = None,
@@ -183,7 +255,8 @@ def registration_return(*, actor, registration: Registration, reason: str, versi
     check_org_change(actor, registration.community_path)
     reason = _reason(reason, required=True, message=_("Say why the registration is returned."))
     return _reg_move(registration, actor=actor, to_state=RegistrationState.RETURNED, version=version,
-                     reason=reason, request=request, action="registration.return", decided_at=timezone.now())
+                     reason=reason, request=request, action="registration.return", decided_at=timezone.now(),
+                     tell=notify_registration_decided)
 
 
 def _may_act_as_requester(actor, registration: Registration) -> bool:
@@ -204,7 +277,8 @@ def registration_resubmit(*, actor, registration: Registration, version: int | N
     if not _may_act_as_requester(actor, registration):
         raise PermissionDenied
     return _reg_move(registration, actor=actor, to_state=RegistrationState.REQUESTED, version=version,
-                     request=request, action="registration.resubmit", decided_at=None)
+                     request=request, action="registration.resubmit", decided_at=None,
+                     tell=notify_registration_waiting)
 
 
 def registration_revoke(*, actor, registration: Registration, reason: str = "", version: int | None = None,
@@ -359,6 +433,7 @@ def service_record_submit(*, actor, claim: ServiceClaim, served_on: date, hours,
         audit_record(actor=actor, action="service_record.submit", obj=claim, request=request,
                      changes={"from": previous, "to": ClaimState.RECORDED, "served_on": served_on.isoformat(),
                               "hours": str(hours), "photo": bool(photo)})
+        notify_record_waiting(claim)
     return claim
 
 
@@ -374,6 +449,7 @@ def service_claim_confirm(*, actor, claim: ServiceClaim, version: int | None = N
                      changes={"from": ClaimState.RECORDED, "to": ClaimState.CONFIRMED, "hours": str(claim.hours)})
         points_post_for_source(actor=actor, source_kind=SourceKind.SERVICE_RECORD, source_id=claim.pk,
                                member=claim.member, at=claim.served_on, quantity=claim.hours, request=request)
+        notify_record_decided(claim)
     return claim
 
 
@@ -387,6 +463,7 @@ def service_claim_return(*, actor, claim: ServiceClaim, reason: str, version: in
               to_state=ClaimState.RETURNED, version=version, actor=actor, reason=reason)
         audit_record(actor=actor, action="service_record.return", obj=claim, request=request, reason=reason,
                      changes={"from": ClaimState.RECORDED, "to": ClaimState.RETURNED})
+        notify_record_decided(claim)
     return claim
 
 
