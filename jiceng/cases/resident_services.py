@@ -205,8 +205,10 @@ def followed_case(case: Case) -> Case:
     return case
 
 
-def resident_rate(*, link: ResidentLink, rating: str, comment: str = "", request=None) -> RatingResult:
-    """The resident rates the work through the private link (once per round of work). Unsatisfied
+def resident_rate(*, link: ResidentLink, rating: str, comment: str = "", resolved: bool | None = None,
+                  request=None) -> RatingResult:
+    """The resident rates the work through the private link (once per round of work), and may say
+    whether the problem is solved (the resolution rate counts only answers). Unsatisfied
     on a closed case within workflow.REOPEN_WINDOW_DAYS reopens it; otherwise the rating is kept and
     the area's staff are told."""
     comment = (comment or "").strip()[:1000]
@@ -222,11 +224,12 @@ def resident_rate(*, link: ResidentLink, rating: str, comment: str = "", request
             raise ValidationError({"rating": [_("You have already rated this; thank you.")]})
         now = timezone.now()
         feedback = CaseFeedback.objects.create(case=case, source=FeedbackSource.RESIDENT, rating=rating,
-                                               comment=comment, reached=True, actor=None, at=now)
+                                               resolved=resolved, comment=comment, reached=True, actor=None,
+                                               at=now)
         locked.rated_at = now
         locked.save(update_fields=["rated_at"])
         audit_record(actor=None, action="case.resident_rate", obj=case, request=request,
-                     changes={"number": case.number, "rating": rating})
+                     changes={"number": case.number, "rating": rating, "resolved": resolved})
         reopened = False
         if rating == Satisfaction.UNSATISFIED:
             if case.state == CaseState.CLOSED:
