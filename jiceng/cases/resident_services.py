@@ -25,14 +25,12 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from jiceng.accounts.audit import audit_record
-from jiceng.accounts.models import Role, User
 from jiceng.areas import geo
 from jiceng.areas.models import Area
 from jiceng.core.uploads import check_images
@@ -42,6 +40,7 @@ from jiceng.people import personal
 from . import case_services
 from .attachments import attachments_add
 from .case_models import Case, CaseChannel, CaseState
+from .case_notices import staff_over
 from .feedback_models import CaseFeedback, FeedbackSource, Satisfaction
 from .models import Category, Urgency
 from .resident_models import ResidentLink
@@ -177,18 +176,6 @@ def resident_report(
     return ResidentReceipt(case=case, token=token)
 
 
-def _staff_of(case: Case) -> list:
-    """The community and subdistrict staff over the case's place (the district's administrators
-    for a case not yet placed): whom an unhappy resident's rating is reported to."""
-    steplen = Area.steplen
-    prefixes = [case.area_path[:i] for i in range(steplen, len(case.area_path) + 1, steplen)]
-    grants = Q(grants__role__in=[Role.COMMUNITY_STAFF, Role.SUBDISTRICT_STAFF], grants__area__path__in=prefixes)
-    users = list(User.objects.filter(grants, is_active=True).distinct()) if prefixes else []
-    if not users:
-        users = list(User.objects.filter(is_active=True, grants__role=Role.DISTRICT_ADMIN).distinct())
-    return users
-
-
 @dataclass(frozen=True)
 class RatingResult:
     feedback: CaseFeedback
@@ -245,6 +232,6 @@ def resident_rate(*, link: ResidentLink, rating: str, comment: str = "", resolve
             number = {"number": case.number}
             title = (_("Case %(number)s reopened: the resident is not satisfied") % number if reopened
                      else _("Case %(number)s: the resident is not satisfied") % number)
-            notify(users=_staff_of(case), kind="case.unsatisfied", title=title, body=comment,
+            notify(users=staff_over(case), kind="case.unsatisfied", title=title, body=comment,
                    url=reverse("cases:case", args=[case.number]))
     return RatingResult(feedback=feedback, reopened=reopened)
