@@ -27,7 +27,7 @@ from jiceng.areas.models import Area
 from jiceng.people.services import area_chain, personal_fields
 from jiceng.units.models import Unit
 
-from . import calendar, workflow
+from . import calendar, case_notices, workflow
 from .attachments import attachments_add
 from .case_models import Case, CaseChannel, CaseCounter, CaseEvent, CaseState, DispatchCatalogue
 from .models import Category, Urgency
@@ -273,8 +273,10 @@ def case_dispatch(*, actor, case: Case, unit: Unit | None, expected_version: int
     locked.triage_reason = ""
     locked.handle_due = stage_due(locked.category, "handle", locked.urgency, now)
     locked.verify_due = None
-    return _commit(locked, actor=actor, action="dispatch", from_state=state, note=note, request=request,
+    case = _commit(locked, actor=actor, action="dispatch", from_state=state, note=note, request=request,
                    data={"unit": unit.pk if unit else None})
+    case_notices.notify_dispatched(case)
+    return case
 
 
 @transaction.atomic
@@ -320,8 +322,10 @@ def case_return(*, actor, case: Case, expected_version: int, reason: str = "", n
     locked.unit = None
     locked.handle_due = None
     locked.dispatch_due = stage_due(locked.category, "dispatch", locked.urgency, timezone.now())
-    return _commit(locked, actor=actor, action="return", from_state=state, note=reason, request=request,
+    case = _commit(locked, actor=actor, action="return", from_state=state, note=reason, request=request,
                    data={"unit": returned_by})
+    case_notices.notify_returned(case, reason=reason)
+    return case
 
 
 @transaction.atomic

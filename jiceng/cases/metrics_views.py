@@ -161,7 +161,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "board": board,
         "f": f,
         "errors": errors,
-        "total_rates": [(metrics.RATE_LABELS[n], _pct(board.total.rates[n]), metrics.RATE_FORMULAS[n])
+        "total_rates": [(n, metrics.RATE_LABELS[n], _pct(board.total.rates[n]), metrics.RATE_FORMULAS[n])
                         for n in metrics.RATE_NAMES],
         "rate_labels": [(n, metrics.RATE_LABELS[n], metrics.RATE_FORMULAS[n]) for n in metrics.RATE_NAMES],
         "months": _table(board.by_month),

@@ -25,14 +25,12 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from jiceng.accounts.audit import audit_record
-from jiceng.accounts.models import Role, User
 from jiceng.areas import geo
 from jiceng.areas.models import Area
 from jiceng.core.uploads import check_images
@@ -42,6 +40,7 @@ from jiceng.people import personal
 from . import case_services
 from .attachments import attachments_add
 from .case_models import Case, CaseChannel, CaseState
+from .case_notices import staff_over
 from .feedback_models import CaseFeedback, FeedbackSource, Satisfaction
 from .models import Category, Urgency
 from .resident_models import ResidentLink
@@ -177,18 +176,6 @@ def resident_report(
     return ResidentReceipt(case=case, token=token)
 
 
-def _staff_of(case: Case) -> list:
-    """The community and subdistrict staff over the case's place (the district's administrators
-    for a case not yet placed): whom an unhappy resident's rating is reported to."""
-    steplen = Area.steplen
-    prefixes = [case.area_path[:i] for i in range(steplen, len(case.area_path) + 1, steplen)]
-    grants = Q(grants__role__in=[Role.COMMUNITY_STAFF, Role.SUBDISTRICT_STAFF], grants__area__path__in=prefixes)
-    users = list(User.objects.filter(grants, is_active=True).distinct()) if prefixes else []
-    if not users:
-        users = list(User.objects.filter(is_active=True, grants__role=Role.DISTRICT_ADMIN).distinct())
-    return users
-
-
 @dataclass(frozen=True)
 class RatingResult:
     feedback: CaseFeedback
@@ -205,8 +192,10 @@ def followed_case(case: Case) -> Case:
     return case
 
 
-def resident_rate(*, link: ResidentLink, rating: str, comment: str = "", request=None) -> RatingResult:
-    """The resident rates the work through the private link (once per round of work). Unsatisfied
+def resident_rate(*, link: ResidentLink, rating: str, comment: str = "", resolved: bool | None = None,
+                  request=None) -> RatingResult:
+    """The resident rates the work through the private link (once per round of work), and may say
+    whether the problem is solved (the resolution rate counts only answers). Unsatisfied
     on a closed case within workflow.REOPEN_WINDOW_DAYS reopens it; otherwise the rating is kept and
     the area's staff are told."""
     comment = (comment or "").strip()[:1000]
@@ -222,11 +211,12 @@ def resident_rate(*, link: ResidentLink, rating: str, comment: str = "", request
             raise ValidationError({"rating": [_("You have already rated this; thank you.")]})
         now = timezone.now()
         feedback = CaseFeedback.objects.create(case=case, source=FeedbackSource.RESIDENT, rating=rating,
-                                               comment=comment, reached=True, actor=None, at=now)
+                                               resolved=resolved, comment=comment, reached=True, actor=None,
+                                               at=now)
         locked.rated_at = now
         locked.save(update_fields=["rated_at"])
         audit_record(actor=None, action="case.resident_rate", obj=case, request=request,
-                     changes={"number": case.number, "rating": rating})
+                     changes={"number": case.number, "rating": rating, "resolved": resolved})
         reopened = False
         if rating == Satisfaction.UNSATISFIED:
             if case.state == CaseState.CLOSED:
@@ -242,6 +232,6 @@ def resident_rate(*, link: ResidentLink, rating: str, comment: str = "", request
             number = {"number": case.number}
             title = (_("Case %(number)s reopened: the resident is not satisfied") % number if reopened
                      else _("Case %(number)s: the resident is not satisfied") % number)
-            notify(users=_staff_of(case), kind="case.unsatisfied", title=title, body=comment,
+            notify(users=staff_over(case), kind="case.unsatisfied", title=title, body=comment,
                    url=reverse("cases:case", args=[case.number]))
     return RatingResult(feedback=feedback, reopened=reopened)

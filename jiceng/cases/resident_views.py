@@ -174,7 +174,9 @@ def follow(request: HttpRequest, token: str) -> HttpResponse:
 def rate(request: HttpRequest, token: str) -> HttpResponse:
     link = _link_or_404(token)
     try:
-        result = svc.resident_rate(link=link, rating=request.POST.get("rating", ""),
+        # "yes" / "no" / not answered: an unanswered question leaves the case out of the resolution rate.
+        resolved = {"yes": True, "no": False}.get(request.POST.get("resolved", ""))
+        result = svc.resident_rate(link=link, rating=request.POST.get("rating", ""), resolved=resolved,
                                    comment=request.POST.get("comment", ""), request=request)
     except ValidationError as exc:
         return _follow_page(request, link, rating_error=" ".join(exc.messages), status=400)

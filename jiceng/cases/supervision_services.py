@@ -21,12 +21,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiceng.accounts.audit import audit_record
-from jiceng.accounts.models import Role, RoleGrant, User
+from jiceng.accounts.models import Role
 from jiceng.accounts.scope import Scope, scope_for
-from jiceng.notify.services import chain_prefixes, notify
+from jiceng.notify.services import notify
 
 from . import calendar, workflow
 from .case_models import Case, CaseState
+from .case_notices import AT_UNIT, case_handlers
 from .case_services import ConflictError
 from .supervision_models import LEVEL_ORDER, SupervisionLevel, SupervisionOrder
 
@@ -38,7 +39,6 @@ ROLE_LEVEL = {
     Role.DISTRICT_ADMIN: SupervisionLevel.DISTRICT,
 }
 _FINISHED = (CaseState.CLOSED,)
-_AT_UNIT = (CaseState.DISPATCHED, CaseState.ACCEPTED, CaseState.SUSPENDED)
 
 
 def rank(level: str) -> int:
@@ -70,31 +70,17 @@ def is_late(order: SupervisionOrder, now: datetime | None = None) -> bool:
 
 def may_reply(scope: Scope, order: SupervisionOrder) -> bool:
     case = order.case
-    if workflow.is_assignee(scope, case) and case.state in _AT_UNIT:
+    if workflow.is_assignee(scope, case) and case.state in AT_UNIT:
         return True
     level = actor_level(scope, case)
     # A worker below the order's level answers for the area (a community urged by the subdistrict).
-    return level is not None and rank(level) < rank(order.level) and case.state not in _AT_UNIT
+    return level is not None and rank(level) < rank(order.level) and case.state not in AT_UNIT
 
 
 def may_escalate(scope: Scope, order: SupervisionOrder) -> bool:
     level = actor_level(scope, order.case)
     return (level is not None and order.level != LEVEL_ORDER[-1]
             and rank(level) >= rank(order.level) + 1)
-
-
-def case_handlers(case: Case) -> list[User]:
-    """The users who must act on the case now (one query)."""
-    grants = RoleGrant.objects.select_related("user").filter(user__is_active=True)
-    if case.state in _AT_UNIT and case.unit_id:
-        grants = grants.filter(role=Role.DEPARTMENT_HANDLER, unit_id=case.unit_id)
-    elif case.state in _AT_UNIT and case.area_path:
-        grants = grants.filter(role=Role.GRID_WORKER, area__path__in=chain_prefixes(case.area_path))
-    elif case.community_id:
-        grants = grants.filter(role=Role.COMMUNITY_STAFF, area_id=case.community_id)
-    else:
-        return []
-    return list({g.user_id: g.user for g in grants}.values())
 
 
 def _default_due(now: datetime) -> datetime:

@@ -29,6 +29,7 @@ from jiceng.units.models import Unit
 from . import calendar
 from .attachments import attachments_add
 from .case_models import Case, CaseState
+from .case_notices import department_handlers
 from .case_services import ConflictError
 from .models import Urgency
 from .whistle_models import ResponseRole, ResponseState, Whistle, WhistleEvent, WhistleResponse, WhistleState
@@ -75,13 +76,6 @@ def _common_path(paths: Iterable[str], floor: str) -> str:
         common = common[:n]
     common = common[: len(common) - len(common) % Area.steplen]
     return common if len(common) >= len(floor) else floor
-
-
-def department_handlers(unit_ids: Iterable[int]) -> list:
-    """The active users who handle cases for these units (one query)."""
-    grants = (RoleGrant.objects.filter(role=Role.DEPARTMENT_HANDLER, unit_id__in=list(unit_ids),
-                                       user__is_active=True).select_related("user"))
-    return [g.user for g in grants]
 
 
 def duty_staff(subdistrict: Area) -> list:

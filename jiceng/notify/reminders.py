@@ -60,8 +60,8 @@ def _claim(key: str, now: datetime) -> bool:
 def case_reminders(report: Report, now: datetime) -> None:
     from jiceng.cases import workflow
     from jiceng.cases.case_models import Case
+    from jiceng.cases.case_notices import case_handlers
     from jiceng.cases.case_selectors import with_due
-    from jiceng.cases.supervision_services import case_handlers
 
     horizon = now + timedelta(hours=workflow.NEAR_DUE_HOURS)
     cases = list(with_due(Case.objects.filter(merged_into__isnull=True))

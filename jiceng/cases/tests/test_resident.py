@@ -334,6 +334,17 @@ def test_rating_through_the_page(client, district, cat, personas):
     assert "reopened" in page and 'id="rate-form"' not in page
     bad = client.post(reverse("resident:rate", args=[r.token]), {"rating": "satisfied"})
     assert bad.status_code == 400
+    assert CaseFeedback.objects.get(case=r.case).resolved is None  # not asked, not answered
+
+
+@pytest.mark.parametrize(("answer", "stored"), [("yes", True), ("no", False), ("", None), ("maybe", None)])
+def test_resident_says_whether_the_problem_is_solved(client, district, cat, personas, answer, stored):
+    """The answer feeds the resolution rate; no answer (or a garbled one) leaves the case out of it."""
+    r = submit(cat, place=district.a.building)
+    to_closed(r.case, personas)
+    assert 'name="resolved"' in client.get(reverse("resident:follow", args=[r.token])).content.decode()
+    client.post(reverse("resident:rate", args=[r.token]), {"rating": "satisfied", "resolved": answer})
+    assert CaseFeedback.objects.get(case=r.case).resolved is stored
 
 
 def test_follow_page_shows_no_staff_names_or_notes(client, district, cat, personas):

@@ -8,7 +8,9 @@
 4. the community worker (not the handler) verifies and closes it, seeing both photos on the timeline
    and the building on the map;
 5. the resident opens the private link, sees the photos of the report and of the work done, and
-   rates it satisfied.
+   rates it satisfied;
+6. the three-rates dashboard the community worker read before the rating (no satisfaction rate yet)
+   now shows the case satisfied.
 Screenshots land in $JICENG_SHOTS_DIR (default /tmp/jiceng-shots).
 """
 
@@ -18,6 +20,7 @@ import io
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 from PIL import Image
 
 from conftest import PASSWORD
@@ -90,6 +93,16 @@ def act(page, action: str, note: str = "", photo: bytes | None = None) -> None:
     assert "完成" in messages or "done" in messages, f"{action}: {messages}"
 
 
+def dashboard_rates(page, case: Case) -> dict[str, str]:
+    """The dashboard's headline figures for the case's month, as the page shows them (rate name -> text)."""
+    page.goto(f"/cases/metrics/?period=month&value={timezone.localtime(case.created_at):%Y-%m}")
+    figures = page.locator(".kpi[data-rate]").evaluate_all(
+        "ks => Object.fromEntries(ks.map(k => [k.dataset.rate, k.querySelector('strong').innerText.trim()]))")
+    figures["cases"] = page.locator(".kpi:not([data-rate]) strong").first.inner_text().strip()
+    assert figures["cases"] == "1", figures
+    return figures
+
+
 @pytest.mark.django_db(transaction=True)
 def test_case_journey_from_qr_code_to_satisfied(page, screenshot, browser_problems, district, personas, category):
     # 1. The resident reports from the building's QR code.
@@ -135,6 +148,8 @@ def test_case_journey_from_qr_code_to_satisfied(page, screenshot, browser_proble
     assert poll(page, THUMBS_LOADED_JS) == 2, "a thumbnail did not load"
     assert poll(page, "!!document.querySelector('#case-map.leaflet-container .leaflet-interactive')"), "no map"
     screenshot("journey-05-closed-case-page")
+    before = dashboard_rates(page, case)
+    assert before["satisfaction"] == before["resolution"] == "—" and before["on_time"] == "100.0%", before
     sign_out(page)
 
     # 5. The resident opens the private link, sees both photos and rates the result satisfied.
@@ -145,10 +160,21 @@ def test_case_journey_from_qr_code_to_satisfied(page, screenshot, browser_proble
     assert poll(page, THUMBS_LOADED_JS) == 2, "a photo did not load on the follow page"
     assert "已清运" not in page.content() and personas.grid_worker.username not in page.content()
     page.locator("input[name=rating][value=satisfied]").check()
+    page.locator("input[name=resolved][value=yes]").check()
     with page.expect_navigation():
         page.locator("#rate-form button[type=submit]").click()
     assert "谢谢您的评价" in page.locator(".messages").inner_text()
     screenshot("journey-06-resident-rated-phone")
-    assert CaseFeedback.objects.get(case=case).rating == "satisfied"
-    # The three-rates dashboard step (assert_rates_moved) belongs here, once that slice is merged.
+    feedback = CaseFeedback.objects.get(case=case)
+    assert (feedback.rating, feedback.resolved) == ("satisfied", True)
+
+    # 6. The dashboard's rates move: the community worker sees the rating counted.
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, personas.community_a.username, PASSWORD)
+    after = dashboard_rates(page, case)
+    assert after["satisfaction"] == after["resolution"] == "100.0%", after
+    moved = {"satisfaction", "resolution"}
+    assert {k: v for k, v in after.items() if k not in moved} == {
+        k: v for k, v in before.items() if k not in moved}, (before, after)
+    screenshot("journey-07-dashboard-after-rating")
     browser_problems.check()
