@@ -14,6 +14,7 @@ urlpatterns = [
     # Cases (the number pattern keeps /cases/taxonomy/ and the rest apart from case pages).
     path("", case_views.inbox, name="inbox"),
     path("new/", case_views.report, name="case_new"),
+    path("new/suggest/", case_views.category_suggest, name="category_suggest"),
     path("bulk-dispatch/", case_views.bulk_dispatch, name="case_bulk_dispatch"),
     path("whistles/", include("jiceng.cases.whistle_urls")),
     path("metrics/", metrics_views.dashboard, name="metrics"),

@@ -16,6 +16,9 @@ from .access_cases_hotline import REPORTERS as HOTLINE_IMPORTERS
 CASES = [
     AccessCase(route="cases:case_new", url=lambda d: reverse("cases:case_new"), method="post",
                data={"description": ""}, allowed=REPORTERS, denied=("department", *NO_READ)),
+    # The category suggestion while a report is written: whoever may report.
+    AccessCase(route="cases:category_suggest", url=lambda d: reverse("cases:category_suggest"), method="post",
+               data={"description": "路灯不亮"}, allowed=REPORTERS, denied=("department", *NO_READ)),
     AccessCase(route="cases:category_edit", url=lambda d: reverse("cases:category_edit", args=[category(d)]),
                method="post", data={"name": ""}, allowed=EDITORS, denied=NO_EDIT),
     AccessCase(route="cases:taxonomy_import", url=lambda d: reverse("cases:taxonomy_import"), method="post",
