@@ -295,4 +295,12 @@ def override_delete(request, day: date):
 
 # Case endpoints register on this router (kept in their own module).
 # hotline_api: the 12345 push endpoint; merge_api: duplicates and merges.
-from . import case_api, followup_api, hotline_api, merge_api, metrics_api, supervision_api  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    case_api,
+    followup_api,
+    hotline_api,
+    merge_api,
+    metrics_api,
+    supervision_api,
+    suspension_api,  # noqa: E402, F401  (suspension with approval)
+)

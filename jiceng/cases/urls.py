@@ -1,6 +1,15 @@
 from django.urls import include, path, re_path
 
-from . import case_views, followup_views, metrics_views, photo_views, poster_views, supervision_views, views
+from . import (
+    case_views,
+    followup_views,
+    metrics_views,
+    photo_views,
+    poster_views,
+    supervision_views,
+    suspension_views,
+    views,
+)
 
 app_name = "cases"
 urlpatterns = [
@@ -29,6 +38,9 @@ urlpatterns = [
     re_path(r"^(?P<number>GL\d{13})/supervision/$", supervision_views.issue, name="supervision_issue"),
     re_path(r"^(?P<number>GL\d{13})/$", case_views.case_page, name="case"),
     re_path(r"^(?P<number>GL\d{13})/follow-up/$", followup_views.follow_up, name="follow_up"),
+    re_path(r"^(?P<number>GL\d{13})/suspension/$", suspension_views.request_suspension, name="suspension_request"),
+    re_path(r"^(?P<number>GL\d{13})/suspension/(?P<request_id>\d+)/$", suspension_views.decide_suspension,
+            name="suspension_decide"),
     re_path(r"^(?P<number>GL\d{13})/photos/(?P<attachment_id>\d+)/$", photo_views.case_photo, name="case_photo"),
     path("posters/<int:area_id>/", poster_views.poster, name="poster"),
     path("posters/<int:area_id>/posters.pdf", poster_views.poster_pdf, name="poster_pdf"),

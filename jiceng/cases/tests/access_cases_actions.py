@@ -91,3 +91,42 @@ def _api(action: str, state: str, allowed: tuple[str, ...]) -> AccessCase:
 
 
 CASES = [make(action, state, allowed) for action, state, allowed in MATRIX for make in (_page, _api)]
+
+
+# --- suspension with approval (suspension_views, suspension_api) ----------------------------------
+
+def _pending_suspension(d) -> tuple[str, int]:
+    from jiceng.cases.models import Case
+    from jiceng.cases.suspension_services import suspension_request
+
+    number = case_at(d, "accepted")
+    item = suspension_request(actor=_actor("p_department"), case=Case.objects.get(number=number), reason="等待配件")
+    return number, item.pk
+
+
+def _decide_url(d, api: bool) -> str:
+    number, pk = _pending_suspension(d)
+    if api:
+        return f"{API}/suspensions/{number}/{pk}/decision"
+    return reverse("cases:suspension_decide", args=[number, pk])
+
+
+HANDLER = ("department",)
+# Who sees the case (and so its requests): community A's side and the department it is dispatched to.
+VIEWERS_A = ("district_admin", "subdistrict_staff", "community_a", "grid_worker", "department")
+
+CASES += [
+    AccessCase(route="cases:suspension_request", method="post", data={"reason": "等待配件"},
+               url=lambda d: reverse("cases:suspension_request", args=[case_at(d, "accepted")]),
+               allowed=HANDLER, denied=_others(HANDLER)),
+    AccessCase(route="cases:suspension_decide", method="post", data={"decision": "approve"},
+               url=lambda d: _decide_url(d, api=False), allowed=APPROVERS, denied=_others(APPROVERS)),
+    AccessCase(route=f"api:GET {API}/suspensions/{{number}}",
+               url=lambda d: f"{API}/suspensions/{case_at(d, 'accepted')}", allowed=VIEWERS_A,
+               denied=_others(VIEWERS_A)),
+    AccessCase(route=f"api:POST {API}/suspensions/{{number}}", method="post", data={"reason": "等待配件"},
+               url=lambda d: f"{API}/suspensions/{case_at(d, 'accepted')}", allowed=HANDLER, denied=_others(HANDLER)),
+    AccessCase(route=f"api:POST {API}/suspensions/{{number}}/{{request_id}}/decision", method="post",
+               data={"approve": True}, url=lambda d: _decide_url(d, api=True),
+               allowed=APPROVERS, denied=_others(APPROVERS)),
+]
