@@ -111,7 +111,10 @@ def services(request: HttpRequest, fmt: str) -> HttpResponse:
         return wrong
     cats = list(Category.objects.filter(active=True).order_by("path"))
     parents = {c.path: c.name for c in cats}
-    return _render(fmt, "services", "service", [_service(c, parents) for c in cats])
+    # A service is what a report is filed under: the minor classes, grouped by their major class (the
+    # spec's `group`), and the major classes that have no minor ones (such as the 12345 request types).
+    has_children = {c.path[: c.steplen * (c.depth - 1)] for c in cats if c.depth > 1}
+    return _render(fmt, "services", "service", [_service(c, parents) for c in cats if c.path not in has_children])
 
 
 def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpResponse:

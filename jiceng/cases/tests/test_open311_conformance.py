@@ -102,6 +102,18 @@ def test_service_list_has_every_field_of_the_spec(client, cat, fmt):  # noqa: F8
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
+def test_services_are_the_classes_a_report_is_filed_under_grouped_by_major_class(client, fmt):
+    from jiceng.cases.services import taxonomy_load_default
+
+    taxonomy_load_default(actor=None)
+    services = read(client.get(f"{V2}/services.{fmt}"), fmt, "services", "service")
+    by_code = {s["service_code"]: s for s in services}
+    assert "C01" not in by_code and by_code["C0108"]["group"] == "公用设施"  # a major class with minor ones
+    assert {"R01", "R02", "R03", "R04", "R05"} <= set(by_code)  # the five 12345 request types
+    assert len(services) >= 60
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_service_definition_lists_attributes_with_their_values(client, cat, fmt):  # noqa: F811
     doc = read(client.get(f"{V2}/services/{cat.code}.{fmt}", {"jurisdiction_id": JURISDICTION}), fmt,
                "service_definition")
