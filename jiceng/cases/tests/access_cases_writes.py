@@ -19,6 +19,9 @@ CASES = [
     # The category suggestion while a report is written: whoever may report.
     AccessCase(route="cases:category_suggest", url=lambda d: reverse("cases:category_suggest"), method="post",
                data={"description": "路灯不亮"}, allowed=REPORTERS, denied=("department", *NO_READ)),
+    AccessCase(route="api:GET /api/v1/cases/category-suggestions",
+               url=lambda d: "/api/v1/cases/category-suggestions?text=%E8%B7%AF%E7%81%AF%E4%B8%8D%E4%BA%AE",
+               allowed=REPORTERS, denied=("department", *NO_READ)),
     AccessCase(route="cases:category_edit", url=lambda d: reverse("cases:category_edit", args=[category(d)]),
                method="post", data={"name": ""}, allowed=EDITORS, denied=NO_EDIT),
     AccessCase(route="cases:taxonomy_import", url=lambda d: reverse("cases:taxonomy_import"), method="post",

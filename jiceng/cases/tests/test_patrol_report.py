@@ -113,3 +113,11 @@ def test_the_phone_task_list_links_to_the_patrol_report(client, personas, distri
     assert reverse("cases:case_new") in client.get(reverse("cases:tasks")).content.decode()
     client.force_login(personas.department)
     assert reverse("cases:case_new") not in client.get(reverse("cases:tasks")).content.decode()
+
+
+def test_the_api_suggests_for_phone_apps(client, personas, district, taxonomy):
+    client.force_login(personas.grid_worker)
+    r = client.get("/api/v1/cases/category-suggestions", {"text": "路灯不亮了"})
+    assert r.status_code == 200 and r.json()[0]["code"] == "C0108" and r.json()[0]["category_id"] == taxonomy[
+        "C0108"].pk
+    assert client.get("/api/v1/cases/category-suggestions", {"text": "你好"}).json() == []
