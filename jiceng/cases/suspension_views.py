@@ -3,32 +3,18 @@ one service and goes back to the case page with a message; out of scope or not t
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import case_selectors as sel
-from .case_services import ConflictError
+
+# The case page's forms share one way of answering: 404 for not theirs, the conflict or the field's
+# problem as a message, back to the case page.
+from .supervision_views import _run
 from .suspension_models import SuspensionRequest
 from .suspension_services import suspension_decide, suspension_request
-
-
-def _run(request: HttpRequest, number: str, call, done: str) -> HttpResponse:
-    try:
-        call()
-    except PermissionDenied as exc:
-        raise Http404 from exc
-    except ConflictError as exc:
-        messages.error(request, str(exc))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, done)
-    return redirect("cases:case", number=number)
 
 
 @login_required
