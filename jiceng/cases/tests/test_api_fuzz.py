@@ -52,6 +52,21 @@ def bearer(district, personas) -> dict[str, str]:
     return {"Authorization": f"Bearer {value}"}
 
 
+@pytest.fixture
+def keep_connection():
+    """The WSGI handler closes the database connection when a request finishes; inside a test that is
+    the test's transaction (on PostgreSQL the next query fails). Django's own test client unhooks the
+    same signal handlers for the length of a request; here for the length of the test."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 schema = _schema().include(path_regex=r"^/api/v1/(cases|whistles)(/|$)")
 
 
@@ -59,7 +74,7 @@ schema = _schema().include(path_regex=r"^/api/v1/(cases|whistles)(/|$)")
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
-def test_cases_api_never_fails_on_generated_input(case, bearer):
+def test_cases_api_never_fails_on_generated_input(case, bearer, keep_connection):
     response = case.call(headers=bearer)
     case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
 
