@@ -134,6 +134,32 @@ def _detail_out(user, category_id: int) -> dict:
     return out
 
 
+class SuggestionOut(Schema):
+    category_id: int
+    code: str
+    name: str
+    score: float = Field(..., description="Text similarity of the description and the category's names, 0 to 1.25")
+
+
+class SuggestQuery(Schema):
+    text: str = Field(..., max_length=5000, description="The report's description as written so far")
+
+
+@router.get("/category-suggestions", response=list[SuggestionOut],
+            summary="The categories a report's description is probably about, best first (for the reporter to "
+                    "keep or change)")
+def category_suggest(request, query: Query[SuggestQuery]):
+    from jiceng.accounts.scope import scope_for
+
+    from . import workflow
+    from .category_suggest import category_suggestions
+
+    if not (scope_for(request.auth).roles & workflow.REPORTERS):
+        raise Http404
+    return [{"category_id": s.category.pk, "code": s.category.code, "name": s.category.name, "score": s.score}
+            for s in category_suggestions(query.text)]
+
+
 @router.get("/categories/{category_id}", response=CategoryDetailOut, summary="A category with its time limits")
 def category_detail(request, category_id: int):
     return _detail_out(request.auth, category_id)
@@ -295,4 +321,12 @@ def override_delete(request, day: date):
 
 # Case endpoints register on this router (kept in their own module).
 # hotline_api: the 12345 push endpoint; merge_api: duplicates and merges.
-from . import case_api, followup_api, hotline_api, merge_api, metrics_api, supervision_api  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    case_api,
+    followup_api,
+    hotline_api,
+    merge_api,
+    metrics_api,
+    supervision_api,
+    suspension_api,  # noqa: E402, F401  (suspension with approval)
+)

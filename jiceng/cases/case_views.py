@@ -33,7 +33,10 @@ from . import case_selectors as sel
 from . import case_services as svc
 from . import photo_selectors, workflow
 from .case_models import Case, CaseChannel, CaseState
+from .category_suggest import category_suggestions
+from .intake_services import case_intake
 from .models import Category, Urgency
+from .resident_views import PhotoInput
 from .workbench_selectors import has_tasks, saved_views_for
 
 EXPORT_MAX_ROWS = 50_000
@@ -184,6 +187,9 @@ class ReportForm(forms.Form):
     address = forms.CharField(label=gettext_lazy("Address"), max_length=200, required=False)
     reporter_name = forms.CharField(label=gettext_lazy("Reporter"), max_length=50, required=False)
     reporter_phone = forms.CharField(label=gettext_lazy("Reporter phone"), max_length=20, required=False)
+    # A patrol's photos, taken with the phone's camera; checked by content in case_intake.
+    photos = forms.Field(label=gettext_lazy("Photos"), required=False, widget=PhotoInput(
+        attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}))
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -209,15 +215,16 @@ def report(request: HttpRequest) -> HttpResponse:
         raise Http404
     # Grid workers report from patrols; staff mostly from calls and visits.
     initial = {"channel": CaseChannel.PATROL if "grid_worker" in scope_for(request.user).roles else CaseChannel.STAFF}
-    form = ReportForm(request.POST or None, user=request.user, initial=initial)
+    form = ReportForm(request.POST or None, request.FILES or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            case = svc.case_report(
+            case = case_intake(
                 actor=request.user, channel=d["channel"], category=d["category"], description=d["description"],
                 urgency=d["urgency"], lat=d["lat"], lng=d["lng"], crs=d["crs"], building=d["building"],
                 address=d["address"], reporter_name=d["reporter_name"], reporter_phone=d["reporter_phone"],
-                source_ref=d["source_ref"], request=request,
+                source_ref=d["source_ref"], photos=request.FILES.getlist("photos")[: MAX_PHOTOS + 1],
+                request=request,
             )
         except ValidationError as exc:
             for field, errs in exc.message_dict.items():
@@ -227,7 +234,21 @@ def report(request: HttpRequest) -> HttpResponse:
             if Case.objects.filter(sel.case_scope_q(request.user), pk=case.pk).exists():
                 return redirect("cases:case", number=case.number)
             return redirect("cases:inbox")
-    return render(request, "cases/case_new.html", {"form": form})
+    return render(request, "cases/case_new.html", {"form": form, "max_photos": MAX_PHOTOS})
+
+
+@login_required
+@require_POST
+def category_suggest(request: HttpRequest) -> HttpResponse:
+    """While a report is being written (the form posts its fields here as the description changes): the
+    categories its text is probably about. The page preselects the first when no category is chosen
+    yet; the reporter keeps it, picks another suggestion, or chooses freely in the list."""
+    _require_view(request)
+    if not scope_for(request.user).roles & workflow.REPORTERS:
+        raise Http404
+    suggestions = category_suggestions(request.POST.get("description", ""))
+    return render(request, "cases/_category_suggest.html", {
+        "suggestions": suggestions, "chosen": request.POST.get("category", "")})
 
 
 @login_required

@@ -144,5 +144,6 @@ from .hotline_models import *  # noqa: F401,F403,E402
 from .open311_models import *  # noqa: F401,F403,E402
 from .resident_models import *  # noqa: F401,F403,E402
 from .supervision_models import *  # noqa: F401,F403,E402
+from .suspension_models import *  # noqa: F401,F403,E402
 from .whistle_models import *  # noqa: F401,F403,E402
 from .workbench_models import *  # noqa: F401,F403,E402

@@ -3,7 +3,9 @@
 Services are our active case categories (service_code = category code); a request is a case
 (service_request_id = case number). Status is "closed" for closed cases and "open" otherwise.
 POST needs an api_key (ApiKey); reads are public and never show the reporter. No session, no CSRF:
-clients are machines that authenticate with the key."""
+clients are machines that authenticate with the key. The jurisdiction is the district: `jurisdiction_id`
+is optional on every call (one endpoint per district) and, when given, must be a district's area code
+(e.g. 350102); any other value is the spec's 404 "jurisdiction_id not found"."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
+from jiceng.areas.models import Area, AreaKind
 from jiceng.cases import case_services
 from jiceng.cases.models import ApiKey, Case, CaseChannel, CaseState, Category, Urgency
 
@@ -65,6 +68,13 @@ def _error(fmt: str, status: int, description: str) -> HttpResponse:
                    [{"code": status, "description": description}], status=status)
 
 
+def _jurisdiction_error(request: HttpRequest, fmt: str) -> HttpResponse | None:
+    given = (request.GET.get("jurisdiction_id") or request.POST.get("jurisdiction_id") or "").strip()
+    if given and not Area.objects.filter(kind=AreaKind.DISTRICT, code=given).exists():
+        return _error(fmt, 404, "jurisdiction_id not found")
+    return None
+
+
 def _iso(dt: datetime | None) -> str | None:
     return timezone.localtime(dt).isoformat(timespec="seconds") if dt else None
 
@@ -97,12 +107,19 @@ def _service(c: Category, parents: dict[str, str]) -> dict:
 
 
 def services(request: HttpRequest, fmt: str) -> HttpResponse:
+    if (wrong := _jurisdiction_error(request, fmt)) is not None:
+        return wrong
     cats = list(Category.objects.filter(active=True).order_by("path"))
     parents = {c.path: c.name for c in cats}
-    return _render(fmt, "services", "service", [_service(c, parents) for c in cats])
+    # A service is what a report is filed under: the minor classes, grouped by their major class (the
+    # spec's `group`), and the major classes that have no minor ones (such as the 12345 request types).
+    has_children = {c.path[: c.steplen * (c.depth - 1)] for c in cats if c.depth > 1}
+    return _render(fmt, "services", "service", [_service(c, parents) for c in cats if c.path not in has_children])
 
 
 def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    if (wrong := _jurisdiction_error(request, fmt)) is not None:
+        return wrong
     c = Category.objects.filter(code=code, active=True).first()
     if c is None:
         return _error(fmt, 404, "service_code not found")
@@ -152,6 +169,8 @@ def _parse_dt(value: str) -> datetime | None:
 
 @csrf_exempt
 def requests_(request: HttpRequest, fmt: str) -> HttpResponse:
+    if (wrong := _jurisdiction_error(request, fmt)) is not None:
+        return wrong
     if request.method == "POST":
         return _post_request(request, fmt)
     if request.method != "GET":
@@ -224,6 +243,8 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 def request_detail(request: HttpRequest, number: str, fmt: str) -> HttpResponse:
+    if (wrong := _jurisdiction_error(request, fmt)) is not None:
+        return wrong
     case = _cases().filter(number=number).first()
     if case is None:
         return _error(fmt, 404, "service_request_id not found")
@@ -231,6 +252,8 @@ def request_detail(request: HttpRequest, number: str, fmt: str) -> HttpResponse:
 
 
 def token(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
+    if (wrong := _jurisdiction_error(request, fmt)) is not None:
+        return wrong
     # Reports are registered at once, so the token handed out is the case number itself.
     case = Case.objects.filter(number=token).only("number").first()
     if case is None:

@@ -1,6 +1,15 @@
 from django.urls import include, path, re_path
 
-from . import case_views, followup_views, metrics_views, photo_views, poster_views, supervision_views, views
+from . import (
+    case_views,
+    followup_views,
+    metrics_views,
+    photo_views,
+    poster_views,
+    supervision_views,
+    suspension_views,
+    views,
+)
 
 app_name = "cases"
 urlpatterns = [
@@ -14,6 +23,7 @@ urlpatterns = [
     # Cases (the number pattern keeps /cases/taxonomy/ and the rest apart from case pages).
     path("", case_views.inbox, name="inbox"),
     path("new/", case_views.report, name="case_new"),
+    path("new/suggest/", case_views.category_suggest, name="category_suggest"),
     path("bulk-dispatch/", case_views.bulk_dispatch, name="case_bulk_dispatch"),
     path("whistles/", include("jiceng.cases.whistle_urls")),
     path("metrics/", metrics_views.dashboard, name="metrics"),
@@ -28,6 +38,9 @@ urlpatterns = [
     re_path(r"^(?P<number>GL\d{13})/supervision/$", supervision_views.issue, name="supervision_issue"),
     re_path(r"^(?P<number>GL\d{13})/$", case_views.case_page, name="case"),
     re_path(r"^(?P<number>GL\d{13})/follow-up/$", followup_views.follow_up, name="follow_up"),
+    re_path(r"^(?P<number>GL\d{13})/suspension/$", suspension_views.request_suspension, name="suspension_request"),
+    re_path(r"^(?P<number>GL\d{13})/suspension/(?P<request_id>\d+)/$", suspension_views.decide_suspension,
+            name="suspension_decide"),
     re_path(r"^(?P<number>GL\d{13})/photos/(?P<attachment_id>\d+)/$", photo_views.case_photo, name="case_photo"),
     path("posters/<int:area_id>/", poster_views.poster, name="poster"),
     path("posters/<int:area_id>/posters.pdf", poster_views.poster_pdf, name="poster_pdf"),

@@ -136,8 +136,16 @@ def may_whistle(user) -> bool:
 # --- department statistics -------------------------------------------------------------------------
 
 
+PERIOD_MIN, PERIOD_MAX = date(1900, 1, 1), date(9000, 12, 31)
+
+
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """A period of local calendar days, start and end included, as aware instants [from, to)."""
+    """A period of local calendar days, start and end included, as aware instants [from, to).
+
+    Days are kept within years 1900-9000: at the edges of the calendar (0001-01-01, 9999-12-31) the
+    next day or the shift to UTC overflows, and no whistle lies outside those years, so the answer
+    is the same. (The fuzzed API found ?start=0001-01-01 to be a server error.)"""
+    start, end = (min(max(d, PERIOD_MIN), PERIOD_MAX) for d in (start, end))
     return (datetime.combine(start, time(0), calendar.LOCAL),
             datetime.combine(end + timedelta(days=1), time(0), calendar.LOCAL))
 

@@ -15,12 +15,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from jiceng.accounts.scope import scope_for
 from jiceng.core.paging import paginate
 
 from . import case_selectors as sel
 from . import case_services as svc
 from . import workbench_selectors as wsel
 from . import workbench_services as wsvc
+from . import workflow
 from .case_models import CaseState
 from .case_views import ACTION_LABELS, _require_view, filters_from
 
@@ -70,6 +72,8 @@ def tasks(request: HttpRequest) -> HttpResponse:
         "labels": ACTION_LABELS,
         "DISPATCHED": CaseState.DISPATCHED,
         "ACCEPTED": CaseState.ACCEPTED,
+        # Grid workers report from their patrol; department handlers only handle what is sent to them.
+        "can_report": bool(scope_for(request.user).roles & workflow.REPORTERS),
     })
 
 
