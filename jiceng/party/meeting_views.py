@@ -22,7 +22,7 @@ from jiceng.core.paging import paginate
 from . import meeting_selectors as sel
 from . import meeting_services
 from .forms import DateInput
-from .meeting_models import MeetingKind, MeetingState
+from .meeting_models import MeetingKind, MeetingState, Period
 from .views import _apply_errors, _export
 
 MIN_YEAR = 2008
@@ -283,10 +283,20 @@ def compliance(request: HttpRequest, org_id: int) -> HttpResponse:
                 messages.success(request, _("Exemption granted."))
                 return redirect(f"{request.path}?year={d['day'].year}")
     calendar = sel.compliance_calendar(org, year)
+    if request.method == "GET" and request.GET.get("format") == "xlsx":
+        if not _can_export(request):
+            raise Http404
+        periods = dict(Period.choices)
+        rows = [(org.name, r.kind_label, str(periods.get(r.period, r.period)), c.span.label, c.span.start, c.span.end,
+                 c.expected, c.held, c.label) for r in calendar.rows for c in r.cells]
+        _export(request, action="meeting.compliance_export", obj=org, rows=len(rows), filters={"year": year})
+        return xlsx_response(f"meeting-calendar-{year}", _("Compliance calendar"),
+                             [_("Organization"), _("Meeting kind"), _("Period"), _("Interval"), _("Period start"),
+                              _("Period end"), _("Expected"), _("Held"), _("Status")], rows)
     return render(request, "party/meetings/compliance.html", {
         "org": org, "year": year, "years": _years(), "calendar": calendar, "form": form,
         "can_exempt": can_exempt, "months": range(1, 13), "quarters": range(1, 5),
-        "can_plan": sel.can_change(request.user, org.area_path),
+        "can_plan": sel.can_change(request.user, org.area_path), "can_export": _can_export(request),
     })
 
 
