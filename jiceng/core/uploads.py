@@ -53,3 +53,34 @@ def check_images(uploads: list[UploadedFile]) -> list[str]:
     if errors:
         raise ValidationError(errors)
     return types
+
+
+def _looks_like_pdf(upload: UploadedFile) -> bool:
+    """A PDF starts with its header and ends with an end-of-file marker (within the last kilobyte)."""
+    try:
+        upload.seek(0)
+        head = upload.read(5)
+        size = upload.size or 0
+        upload.seek(max(0, size - 1024))
+        tail = upload.read()
+    finally:
+        upload.seek(0)
+    return head == b"%PDF-" and b"%%EOF" in tail
+
+
+def check_document(upload: UploadedFile) -> str:
+    """Return the content type of an acceptable record attachment: a photo (as `check_image`) or a PDF,
+    judged by content; raise ValidationError saying what is wrong otherwise."""
+    limit = max_upload_bytes()
+    if upload.size is not None and upload.size > limit:
+        raise ValidationError(
+            _("The file is too large (%(size)d MB at most).") % {"size": limit // (1024 * 1024)}, code="too_large"
+        )
+    if _looks_like_pdf(upload):
+        return "application/pdf"
+    try:
+        return check_image(upload)
+    except ValidationError as exc:
+        if exc.code == "too_large":
+            raise
+        raise ValidationError(_("Send a PDF, or a JPEG, PNG or WebP photo."), code="bad_type") from None

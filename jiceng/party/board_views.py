@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from jiceng.core.paging import paginate
@@ -40,6 +41,9 @@ def board_list(request: HttpRequest) -> HttpResponse:
     return render(request, "party/boards/list.html", {"page": page})
 
 
+# Never cached (browser or proxy): a board printed from a stale copy could name a member who has since
+# opted out.
+@never_cache
 @login_required
 @require_GET
 def board_detail(request: HttpRequest, area_id: int) -> HttpResponse:
@@ -49,6 +53,7 @@ def board_detail(request: HttpRequest, area_id: int) -> HttpResponse:
     return render(request, "party/boards/detail.html", {"board": board, "intake_url": url, "qr": qr_svg(url)})
 
 
+@never_cache
 @login_required
 @require_GET
 def board_pdf_view(request: HttpRequest, area_id: int) -> HttpResponse:

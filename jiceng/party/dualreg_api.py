@@ -2,8 +2,8 @@
 Party router (mounted at /api/v1/party/dualreg/...; imported at the end of api.py).
 
 Scoped like the pages: out of scope or lacking permission reads as 404; bad input gets 422 per field; a
-stale `version` gets 422 on `state` saying what the record is now. The service record's photo is taken by
-the page (multipart); the JSON API records the rest.
+stale `version` gets 422 on `state` saying what the record is now. A service record with its photo is
+sent as a multipart form (`.../record/photo`); the JSON endpoint records the rest.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Literal
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from ninja import Field, Query, Schema
+from ninja import Field, File, Form, Query, Schema
+from ninja.files import UploadedFile
 
 from jiceng.areas.models import Area
 
@@ -210,6 +211,16 @@ class RecordIn(Schema):
     hours: Decimal = Field(..., gt=0, le=24, decimal_places=1)
     beneficiary: str = Field(..., max_length=200)
     note: str = Field("", max_length=5000)
+    version: int | None = None
+
+
+class RecordFormIn(Schema):
+    """The record as form fields; the service names whatever is missing or wrong (422 per field)."""
+
+    served_on: date | None = None
+    hours: Decimal | None = None
+    beneficiary: str = ""
+    note: str = ""
     version: int | None = None
 
 
@@ -426,6 +437,17 @@ def claims_record(request, claim_id: int, payload: RecordIn):
     _call(svc.service_record_submit, actor=request.auth, claim=claim, served_on=payload.served_on,
           hours=payload.hours, beneficiary=payload.beneficiary, note=payload.note, version=payload.version,
           request=request)
+    return claim_out(claim)
+
+
+@router.post(f"{P}/claims/{{claim_id}}/record/photo", response=ClaimOut,
+             summary="The member records the service given, with a photo (multipart form; the photo in `photo`)")
+def claims_record_with_photo(request, claim_id: int, payload: Form[RecordFormIn],
+                             photo: File[UploadedFile] = None):
+    claim = sel.own_claim(_member(request), claim_id)
+    _call(svc.service_record_submit, actor=request.auth, claim=claim, served_on=payload.served_on,
+          hours=payload.hours, beneficiary=payload.beneficiary, note=payload.note, photo=photo,
+          version=payload.version, request=request)
     return claim_out(claim)
 
 

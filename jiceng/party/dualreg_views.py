@@ -256,6 +256,20 @@ def registrations(request: HttpRequest) -> HttpResponse:
                "community_id": _int(g.get("community")), "org_id": _int(g.get("org")),
                "q": g.get("q", "").strip()[:50]}
     qs = sel.registration_list(request.user, **filters)
+    if g.get("format") == "xlsx" and g.get("table") == "community":
+        rows = [(c.name, c.members_confirmed, c.orgs_confirmed, c.requested, c.returned)
+                for c in sel.counts_by_community(request.user)]
+        return _xlsx(request, action="registration.counts_export", filename="registrations-per-community",
+                     title=_("Per community"), headers=[_("Community"), _("Members confirmed"),
+                                                        _("Organizations confirmed"), _("Waiting"), _("Returned")],
+                     rows=rows, filters={"table": "community"})
+    if g.get("format") == "xlsx" and g.get("table") == "org":
+        rows = [(o.name, o.in_service, o.confirmed, o.requested, o.not_registered)
+                for o in sel.counts_by_org(request.user)]
+        return _xlsx(request, action="registration.counts_export", filename="registrations-per-workplace",
+                     title=_("Per workplace organization"),
+                     headers=[_("Organization"), _("In-service members"), _("Registered"), _("Waiting"),
+                              _("Not registered")], rows=rows, filters={"table": "org"})
     if g.get("format") == "xlsx":
         rows = [(r.get_kind_display(), r.org.name, r.member.person.name if r.member else "", r.community.name,
                  r.get_state_display(), r.requested_at, r.decided_at, r.reason) for r in qs]

@@ -6,12 +6,14 @@ pages: out of scope or lacking permission reads as 404; bad input gets 422 per f
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from ninja import Field, Query, Schema
+from django.urls import reverse
+from ninja import Field, File, Query, Schema
+from ninja.files import UploadedFile
 
 from jiceng.accounts import roles
 from jiceng.accounts.scope import scope_for
@@ -51,11 +53,21 @@ class AttendanceOut(Schema):
     voting: bool
 
 
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    uploaded_at: datetime
+    url: str = Field(description="Where the signed-in user downloads the file")
+
+
 class MeetingDetailOut(MeetingOut):
     topics: str
     minutes: str
     decisions: str
     attendance: list[AttendanceOut]
+    attachments: list[AttachmentOut]
 
 
 class MeetingPage(Schema):
@@ -187,8 +199,13 @@ def detail_out(m: Meeting) -> dict:
         {"member_id": r.member_id, "name": r.member.person.name, "present": r.present,
          "absence_reason": r.absence_reason, "voting": r.voting}
         for r in sel.attendance_rows(m)
-    ])
+    ], attachments=[attachment_out(a) for a in sel.meeting_attachments(m)])
     return out
+
+
+def attachment_out(a) -> dict:
+    return {"id": a.pk, "name": a.name, "content_type": a.content_type, "size": a.size,
+            "uploaded_at": a.uploaded_at, "url": reverse("party:meeting_attachment", args=[a.meeting_id, a.pk])}
 
 
 def _for_change(request, meeting_id: int) -> Meeting:
@@ -297,6 +314,15 @@ def meetings_record_held(request, meeting_id: int, payload: HeldIn):
         request=request,
     )
     return detail_out(meeting)
+
+
+@router.post("/meetings/{meeting_id}/attachments", response={201: list[AttachmentOut]},
+             summary="Keep photos or PDF files with a meeting's record (multipart, field `files`)")
+def meetings_attach(request, meeting_id: int, files: File[list[UploadedFile]] = None):
+    meeting = _for_change(request, meeting_id)
+    saved = _call(meeting_services.meeting_attachments_add, actor=request.auth, meeting=meeting,
+                  files=list(files or []), request=request)
+    return 201, [attachment_out(a) for a in saved]
 
 
 @router.post("/meetings/{meeting_id}/submit", response=MeetingOut, summary="Submit to the higher organization")

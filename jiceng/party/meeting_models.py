@@ -18,6 +18,7 @@ from .models import OrgKind
 __all__ = [
     "Exemption",
     "Meeting",
+    "MeetingAttachment",
     "MeetingAttendance",
     "MeetingKind",
     "MeetingState",
@@ -122,6 +123,26 @@ class MeetingAttendance(models.Model):
         verbose_name_plural = _("attendance")
         constraints = [models.UniqueConstraint(fields=["meeting", "member"], name="party_attendance_once")]
         indexes = [models.Index(fields=["member", "present"])]
+
+
+class MeetingAttachment(models.Model):
+    """A file kept with a meeting's record: a photo of the meeting or of the sign-in sheet, or a PDF
+    (the minutes as signed, a lesson's slides). Judged by its content when uploaded (meeting_services)."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="meetings/%Y/%m/")
+    name = models.CharField(_("file name"), max_length=120)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("meeting attachment")
+        verbose_name_plural = _("meeting attachments")
+        ordering = ["uploaded_at", "pk"]
 
 
 class ObligationRule(models.Model):

@@ -35,7 +35,16 @@ from jiceng.accounts import roles
 from jiceng.accounts.scope import get_in_scope_or_404, scope_for, scope_q
 
 from . import dues_selectors
-from .meeting_models import Exemption, Meeting, MeetingAttendance, MeetingKind, MeetingState, ObligationRule, Period
+from .meeting_models import (
+    Exemption,
+    Meeting,
+    MeetingAttachment,
+    MeetingAttendance,
+    MeetingKind,
+    MeetingState,
+    ObligationRule,
+    Period,
+)
 from .models import Member, PartyOrg
 
 TALK_MONTHS = 3
@@ -225,6 +234,19 @@ def attendance_rows(meeting: Meeting) -> list[MeetingAttendance]:
     return list(
         meeting.attendance.select_related("member__person", "member__org").order_by("member__person__name", "pk")
     )
+
+
+def meeting_attachments(meeting: Meeting) -> list[MeetingAttachment]:
+    return list(MeetingAttachment.objects.filter(meeting=meeting).order_by("uploaded_at", "pk"))
+
+
+def meeting_attachment_get(user, meeting_id: int, attachment_id: int, request=None) -> MeetingAttachment:
+    """A file of a meeting the user may see, or 404: the meeting's scope decides."""
+    meeting = meeting_get(user, meeting_id, request=request)
+    attachment = MeetingAttachment.objects.filter(meeting=meeting, pk=attachment_id).first()
+    if attachment is None:
+        raise Http404
+    return attachment
 
 
 def eligible_members(org: PartyOrg) -> QuerySet[Member]:

@@ -1,5 +1,6 @@
 """Writes of Party meetings: plan, record as held (with attendance and the quorum check), submit to the
-higher organization, its review (approve or send back), and exemptions from the rulebook.
+higher organization, its review (approve or send back), files kept with the record, and exemptions from
+the rulebook.
 
 The state machine is explicit and each transition is one service:
     planned ──record──▶ held ──submit──▶ submitted ──approve──▶ approved
@@ -15,21 +16,32 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiceng.accounts.audit import audit_record
+from jiceng.core.uploads import check_document
 
 from . import meeting_selectors as sel
 from .checkin_models import CheckIn, CheckInKind
-from .meeting_models import Exemption, Meeting, MeetingAttendance, MeetingKind, MeetingState, QuorumRule
+from .meeting_models import (
+    Exemption,
+    Meeting,
+    MeetingAttachment,
+    MeetingAttendance,
+    MeetingKind,
+    MeetingState,
+    QuorumRule,
+)
 from .models import MemberStatus, PartyOrg
 from .points_services import points_post_for_meeting
 from .services import check_org_change
 
 RECORDABLE = (MeetingState.PLANNED, MeetingState.HELD, MeetingState.SENT_BACK)
 MAX_TEXT = 20000
+MAX_ATTACHMENTS = 10  # per meeting: photos of the meeting and the sign-in sheet, the signed minutes
 
 
 def _user(actor):
@@ -226,6 +238,40 @@ def meeting_review(*, actor, meeting: Meeting, approve: bool, reason: str = "", 
         if approve:  # an approved meeting is a verified event: points for those present
             points_post_for_meeting(actor=actor, meeting=meeting, request=request)
     return meeting
+
+
+def meeting_attachments_add(*, actor, meeting: Meeting, files: list[UploadedFile], request=None
+                            ) -> list[MeetingAttachment]:
+    """Keep files with a meeting's record (photos or PDFs, judged by content). Only while the record can
+    still be changed: once submitted, the higher organization reviews what it was sent. All or none."""
+    check_org_change(actor, meeting.area_path)
+    errors: list[str] = []
+    if not files:
+        errors.append(_("Choose at least one file."))
+    elif meeting.state not in RECORDABLE:
+        errors.append(_("A submitted or approved meeting cannot be changed."))
+    elif MeetingAttachment.objects.filter(meeting=meeting).count() + len(files) > MAX_ATTACHMENTS:
+        errors.append(_("A meeting keeps at most %(n)d files.") % {"n": MAX_ATTACHMENTS})
+    types = []
+    for upload in files if not errors else ():
+        try:
+            types.append(check_document(upload))
+        except ValidationError as exc:
+            errors.append(f"{upload.name}: {exc.messages[0]}")
+    if errors:
+        raise ValidationError({"files": errors})
+    now = timezone.now()
+    with transaction.atomic():
+        saved = [
+            MeetingAttachment.objects.create(
+                meeting=meeting, file=upload, name=(upload.name or "file")[-120:], content_type=content_type,
+                size=upload.size or 0, uploaded_by=_user(actor), uploaded_at=now,
+            )
+            for upload, content_type in zip(files, types, strict=True)
+        ]
+        audit_record(actor=actor, action="meeting.attach", obj=meeting, request=request,
+                     changes={"files": len(saved), "types": sorted(set(types))})
+    return saved
 
 
 def exemption_grant(*, actor, org: PartyOrg, meeting_kind: str, day: date, reason: str, request=None) -> Exemption:

@@ -1,4 +1,4 @@
-"""Party meeting pages: the list in scope, planning, one meeting (attendance, submit, review), an
+"""Party meeting pages: the list in scope, planning, one meeting (attendance, files, submit, review), an
 organization's compliance calendar (with exemptions), the subtree roll-up per quarter, and attendance
 lapses. Views validate, call one service or selector, render."""
 
@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,7 +22,7 @@ from jiceng.core.paging import paginate
 from . import meeting_selectors as sel
 from . import meeting_services
 from .forms import DateInput
-from .meeting_models import MeetingKind, MeetingState
+from .meeting_models import MeetingKind, MeetingState, Period
 from .views import _apply_errors, _export
 
 MIN_YEAR = 2008
@@ -85,6 +85,15 @@ class HeldForm(forms.Form):
         choices = [("", "—"), *((p.pk, p.name) for p in people)]
         self.fields["chair"].choices = choices
         self.fields["recorder"].choices = choices
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachForm(forms.Form):
+    files = forms.FileField(label=gettext_lazy("Photos or PDF files"), required=False, widget=MultipleFileInput(
+        attrs={"multiple": True, "accept": "image/jpeg,image/png,image/webp,application/pdf"}))
 
 
 class ReviewForm(forms.Form):
@@ -173,7 +182,7 @@ def _attendance_from_post(request: HttpRequest, members) -> list[dict]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    """One meeting; a POST with `action` = record / submit / review runs that transition."""
+    """One meeting; a POST with `action` = record / attach / submit / review runs that service."""
     meeting = sel.meeting_get(request.user, meeting_id, request=request)
     can_change = sel.can_change(request.user, meeting.area_path)
     can_review = sel.can_review(request.user, meeting)
@@ -186,10 +195,15 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     review_form = ReviewForm()
     if request.method == "POST":
         action = request.POST.get("action")
-        if action in ("record", "submit") and not can_change or action == "review" and not can_review:
+        if action in ("record", "attach", "submit") and not can_change or action == "review" and not can_review:
             raise Http404
         try:
-            if action == "record":
+            if action == "attach":
+                meeting_services.meeting_attachments_add(actor=request.user, meeting=meeting,
+                                                         files=request.FILES.getlist("files"), request=request)
+                messages.success(request, _("Files kept with the meeting."))
+                return redirect("party:meeting_detail", meeting_id=meeting.pk)
+            elif action == "record":
                 held_form = HeldForm(request.POST, people=people.values())
                 if held_form.is_valid():
                     d = held_form.cleaned_data
@@ -220,7 +234,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
             raise Http404 from exc
         except ValidationError as exc:
             form = review_form if action == "review" else held_form
-            if action == "submit" or not form.is_bound:
+            if action in ("submit", "attach") or not form.is_bound:
                 for errors in exc.message_dict.values():
                     for error in errors:
                         messages.error(request, error)
@@ -230,9 +244,19 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     attendance = [(m, rows.get(m.pk)) for m in members]
     return render(request, "party/meetings/detail.html", {
         "meeting": meeting, "attendance": attendance, "held_form": held_form, "review_form": review_form,
+        "attachments": sel.meeting_attachments(meeting), "attach_form": AttachForm(),
         "can_change": can_change, "can_review": can_review, "states": MeetingState,
         "recordable": meeting.state in meeting_services.RECORDABLE,
     })
+
+
+@login_required
+@require_GET
+def meeting_attachment(request: HttpRequest, meeting_id: int, attachment_id: int) -> HttpResponse:
+    """A file kept with a meeting, served only to those who may see the meeting."""
+    attachment = sel.meeting_attachment_get(request.user, meeting_id, attachment_id, request=request)
+    return FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
+                        as_attachment=attachment.content_type == "application/pdf", filename=attachment.name)
 
 
 @login_required
@@ -259,10 +283,20 @@ def compliance(request: HttpRequest, org_id: int) -> HttpResponse:
                 messages.success(request, _("Exemption granted."))
                 return redirect(f"{request.path}?year={d['day'].year}")
     calendar = sel.compliance_calendar(org, year)
+    if request.method == "GET" and request.GET.get("format") == "xlsx":
+        if not _can_export(request):
+            raise Http404
+        periods = dict(Period.choices)
+        rows = [(org.name, r.kind_label, str(periods.get(r.period, r.period)), c.span.label, c.span.start, c.span.end,
+                 c.expected, c.held, c.label) for r in calendar.rows for c in r.cells]
+        _export(request, action="meeting.compliance_export", obj=org, rows=len(rows), filters={"year": year})
+        return xlsx_response(f"meeting-calendar-{year}", _("Compliance calendar"),
+                             [_("Organization"), _("Meeting kind"), _("Period"), _("Interval"), _("Period start"),
+                              _("Period end"), _("Expected"), _("Held"), _("Status")], rows)
     return render(request, "party/meetings/compliance.html", {
         "org": org, "year": year, "years": _years(), "calendar": calendar, "form": form,
         "can_exempt": can_exempt, "months": range(1, 13), "quarters": range(1, 5),
-        "can_plan": sel.can_change(request.user, org.area_path),
+        "can_plan": sel.can_change(request.user, org.area_path), "can_export": _can_export(request),
     })
 
 

@@ -15,6 +15,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from ninja import Field, Query, Schema
 
+from jiceng.accounts import roles
+from jiceng.accounts.scope import scope_for
+
 from . import board_selectors, board_services, checkin_services, points_services
 from . import points_selectors as sel
 from .api import router, unprocessable
@@ -57,6 +60,15 @@ class AwardOut(Schema):
     occurred_on: date
     reason: str
     state: str
+
+
+class PendingAwardOut(AwardOut):
+    member_name: str
+    org_name: str
+    item: str
+    proposed_by: str
+    proposed_at: datetime
+    decidable: bool = Field(description="False for the caller's own proposals: someone else must decide them")
 
 
 class LedgerOut(Schema):
@@ -278,6 +290,20 @@ def points_award_propose(request, member_id: int, payload: AwardIn):
     except DjangoValidationError as exc:
         raise unprocessable(exc) from exc
     return 201, _award_out(award)
+
+
+@router.get("/points/awards", response=list[PendingAwardOut],
+            summary="Proposed awards and deductions in scope, waiting for a decision")
+def points_awards_pending(request):
+    scope = scope_for(request.auth)
+    if not (scope.allows(roles.CHANGE_ORG) and scope.allows(roles.VIEW_PEOPLE)):
+        raise Http404
+    return [
+        {**_award_out(a), "member_name": a.member.person.name, "org_name": a.member.org.name, "item": a.item.name,
+         "proposed_by": a.proposed_by.get_username() if a.proposed_by else "", "proposed_at": a.proposed_at,
+         "decidable": a.proposed_by_id != request.auth.pk}
+        for a in sel.pending_awards(request.auth)[:500]
+    ]
 
 
 @router.post("/points/awards/{award_id}/decide", response=AwardOut, summary="Approve or reject a proposed award")

@@ -188,7 +188,7 @@ def pending_awards(user) -> QuerySet[PointsAward]:
         return PointsAward.objects.none()
     return (
         PointsAward.objects.filter(scope_q(user, "area_path"), state=AwardState.PROPOSED)
-        .select_related("member__person", "member__org", "item", "proposed_by")
+        .select_related("member__person", "member__org", "item__category", "proposed_by")
         .order_by("proposed_at", "pk")
     )
 

@@ -162,8 +162,18 @@ def awards(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     if not (scope.allows(roles.CHANGE_ORG) and scope.allows(roles.VIEW_PEOPLE)):
         raise Http404
+    if request.GET.get("format") == "xlsx":
+        if not _can_export(request):
+            raise Http404
+        rows = [(a.member.person.name, a.member.org.name, a.item.category.name, a.item.name, float(a.quantity),
+                 a.occurred_on, a.reason, a.proposed_by.get_username() if a.proposed_by else "", a.proposed_at)
+                for a in sel.pending_awards(request.user)]
+        _export(request, action="points.export_awards", rows=len(rows), filters={})
+        return xlsx_response("party-points-proposals", _("Awards to decide"),
+                             [_("Member"), _("Organization"), _("Category"), _("Item"), _("Quantity"), _("Date"),
+                              _("Reason"), _("Proposed by"), _("Proposed at")], rows)
     return render(request, "party/points/awards.html", {"awards": list(sel.pending_awards(request.user)[:500]),
-                                                         "form": DecideForm()})
+                                                         "form": DecideForm(), "can_export": _can_export(request)})
 
 
 @login_required

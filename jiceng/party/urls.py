@@ -24,6 +24,8 @@ urlpatterns = [
     path("meetings/", meeting_views.meeting_list, name="meetings"),
     path("meetings/new/", meeting_views.meeting_new, name="meeting_new"),
     path("meetings/<int:meeting_id>/", meeting_views.meeting_detail, name="meeting_detail"),
+    path("meetings/<int:meeting_id>/files/<int:attachment_id>/", meeting_views.meeting_attachment,
+         name="meeting_attachment"),
     path("meetings/compliance/<int:org_id>/", meeting_views.compliance, name="meeting_compliance"),
     path("meetings/rollup/", meeting_views.rollup, name="meeting_rollup"),
     path("meetings/lapses/", meeting_views.lapses, name="meeting_lapses"),

@@ -311,6 +311,20 @@ def _meeting(d, state: str = "planned") -> int:
     return meeting.pk
 
 
+def _meeting_file(d) -> str:
+    """A PDF kept with a meeting of community A's branch, stored directly (the route under test serves it)."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from jiceng.party.meeting_models import MeetingAttachment
+
+    meeting_id = _meeting(d, "held")
+    a = MeetingAttachment(meeting_id=meeting_id, name="minutes.pdf", content_type="application/pdf", size=20,
+                          uploaded_at=timezone.now())
+    a.file.save("minutes.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=True)
+    return reverse("party:meeting_attachment", args=[meeting_id, a.pk])
+
+
 CASES += [
     AccessCase(route="party:meetings", url=lambda d: reverse("party:meetings"), allowed=VIEWERS,
                denied=NO_ORG_VIEW),
@@ -338,6 +352,17 @@ CASES += [
         method="post",
         data={"action": "review", "decision": "send_back", "reason": "No decisions recorded"},
     ),
+    # No file chosen: refused with a message, nothing kept.
+    AccessCase(
+        route="party:meeting_detail",
+        url=lambda d: reverse("party:meeting_detail", args=[_meeting(d, "held")]),
+        allowed=A_CHANGERS,
+        denied=A_CHANGE_DENIED,
+        method="post",
+        data={"action": "attach"},
+    ),
+    AccessCase(route="party:meeting_attachment", url=_meeting_file, allowed=BRANCH_A_VIEWERS,
+               denied=BRANCH_A_DENIED),
     AccessCase(
         route="party:meeting_compliance",
         url=lambda d: reverse("party:meeting_compliance", args=[_branch_a(d)]) + "?year=2025",
@@ -397,6 +422,14 @@ CASES += [
         denied=A_CHANGE_DENIED,
         method="post",
         data={"held_on": "2025-03-02", "attendance": [], "minutes": "Minutes"},
+    ),
+    # Without files the service refuses with 422 (field `files`): nothing is kept for the next persona.
+    AccessCase(
+        route=f"api:POST {API}/meetings/{{meeting_id}}/attachments",
+        url=lambda d: f"{API}/meetings/{_meeting(d, 'held')}/attachments",
+        allowed=A_CHANGERS,
+        denied=A_CHANGE_DENIED,
+        method="post",
     ),
     AccessCase(
         route=f"api:POST {API}/meetings/{{meeting_id}}/submit",

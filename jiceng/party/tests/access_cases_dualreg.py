@@ -165,6 +165,10 @@ CASES = [
     AccessCase(route=f"api:POST {API}/claims/{{claim_id}}/record", url=lambda d: f"{API}/claims/{_claim(d).pk}/record",
                method="post", data={"served_on": "2026-01-02", "hours": "1.5", "beneficiary": "居民"},
                allowed=MEMBER, denied=NOT_MEMBER),
+    # Sent as JSON, the form's fields are missing: the service refuses the member with 422, nothing recorded.
+    AccessCase(route=f"api:POST {API}/claims/{{claim_id}}/record/photo",
+               url=lambda d: f"{API}/claims/{_claim(d).pk}/record/photo", method="post", allowed=MEMBER,
+               denied=NOT_MEMBER),
     AccessCase(route=f"api:POST {API}/claims/{{claim_id}}/move", url=lambda d: f"{API}/claims/{_claim(d).pk}/move",
                method="post", data={"action": "confirm"}, allowed=A_DECIDERS, denied=A_DECIDE_DENIED),
     AccessCase(route=f"api:GET {API}/pledges", url=lambda d: f"{API}/pledges", allowed=VIEWERS, denied=NO_VIEW),

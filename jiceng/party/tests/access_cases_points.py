@@ -116,6 +116,8 @@ CASES += [
     AccessCase(route=f"api:POST {API}/points/members/{{member_id}}/awards",
                url=lambda d: f"{API}/points/members/{_member(d)}/awards", allowed=A_CHANGERS, denied=A_CHANGE_DENIED,
                method="post", data={"item_code": "pioneer.honour", "occurred_on": "2025-05-01", "reason": " "}),
+    AccessCase(route=f"api:GET {API}/points/awards", url=lambda d: f"{API}/points/awards", allowed=DECIDERS,
+               denied=_others(DECIDERS)),
     AccessCase(route=f"api:POST {API}/points/awards/{{award_id}}/decide",
                url=lambda d: f"{API}/points/awards/{_award(d)}/decide", allowed=A_CHANGERS, denied=A_CHANGE_DENIED,
                method="post", data={"approve": False, "reason": ""}),

@@ -168,3 +168,15 @@ def test_a_past_post_is_not_on_the_board(place, district):
 
     Position.objects.filter(title=PositionTitle.SECRETARY).update(ended_on=date(2020, 1, 1))
     assert sel.identity_board(place).secretaries == []
+
+
+def test_a_board_made_after_an_opt_out_no_longer_names_the_member_and_is_never_cached(place, personas, login):
+    staff = login(personas.community_a)
+    url, pdf_url = reverse("party:board", args=[place.pk]), reverse("party:board_pdf", args=[place.pk])
+    assert "A社区居民" in pdf_text(staff.get(pdf_url).content)
+    login(personas.member).post(reverse("party:board_me"), {"show": "0"})
+    staff = login(personas.community_a)
+    page, pdf = staff.get(url), staff.get(pdf_url)
+    assert "A社区居民" not in page.content.decode() and "A社区居民" not in pdf_text(pdf.content)
+    for response in (page, pdf):
+        assert "no-store" in response["Cache-Control"]

@@ -235,3 +235,25 @@ def test_workplace_org_registers_through_its_page_and_the_community_returns_it(d
     workplace.post(url, {"action": "resubmit", "version": reg.version})
     reg.refresh_from_db()
     assert reg.state == RegistrationState.REQUESTED
+
+
+def test_api_records_service_with_a_photo_as_a_multipart_form(district, personas, media):
+    it = item(district, capacity=1)
+    api = "/api/v1/party/dualreg"
+    member = _as(personas.member)
+    claim = member.post(f"{api}/items/{it.pk}/claim").json()
+    url = f"{api}/claims/{claim['id']}/record/photo"
+    today = timezone.localdate().isoformat()
+    bad = member.post(url, {"served_on": today, "hours": "1.5", "photo": io.BytesIO(b"not a photo")})
+    assert bad.status_code == 422
+    fields = {e["loc"][-1] for e in bad.json()["detail"]}
+    assert fields == {"beneficiary", "photo"}  # every wrong field named at once, nothing recorded
+    assert ServiceClaim.objects.get(pk=claim["id"]).state == ClaimState.CLAIMED
+    done = member.post(url, {"served_on": today, "hours": "1.5", "beneficiary": "独居老人", "version": 1,
+                             "photo": png("visit.png")})
+    assert done.status_code == 200, done.content
+    assert done.json()["state"] == "recorded" and done.json()["has_photo"] is True
+    photo = _as(personas.community_a).get(reverse("party:dualreg_record_photo", args=[claim["id"]]))
+    assert photo["Content-Type"] == "image/png"
+    schema = member.get("/api/v1/openapi.json").json()["paths"][f"{api}/claims/{{claim_id}}/record/photo"]
+    assert "multipart/form-data" in schema["post"]["requestBody"]["content"]

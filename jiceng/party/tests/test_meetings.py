@@ -398,3 +398,53 @@ def test_add_months_clamps():
     assert sel.add_months(date(2025, 5, 31), -3) == date(2025, 2, 28)
     assert sel.add_months(date(2024, 8, 31), -6) == date(2024, 2, 29)
     assert sel.add_months(date(2025, 1, 15), -1) == date(2024, 12, 15)
+
+
+def test_holidays_do_not_move_a_meeting_out_of_its_period_nor_excuse_it(district, personas):
+    """Obligations run on calendar periods: a meeting held on a statutory holiday counts where its date
+    falls, a make-up working day is an ordinary day, and a month of holidays still owes its theme day
+    unless the higher organization exempts it."""
+    from jiceng.cases.calendar import is_working_day
+
+    branch = district.orgs["a"].branch
+    spring, national, make_up = date(2025, 1, 29), date(2025, 10, 1), date(2025, 9, 28)
+    # The premise, from the working-day calendar: two holidays and a Sunday worked in their place.
+    assert not is_working_day(spring) and not is_working_day(national) and is_working_day(make_up)
+    held(branch, MeetingKind.THEME_DAY, spring)  # Spring Festival: January's theme day
+    held(branch, MM, make_up)  # make-up working day, a Sunday: Q3's members' meeting
+    held(branch, MM, national)  # National Day: Q4's, not Q3's
+    cal = sel.compliance_calendar(branch, 2025, today=date(2026, 1, 5))
+    theme = row(cal, MeetingKind.THEME_DAY).cells
+    assert theme[0].held == 1 and theme[0].status == "met"
+    assert theme[1].status == "missing"  # February (holidays till 4 Feb) still owes its theme day
+    assert [c.held for c in row(cal, MM).cells] == [0, 0, 1, 1]
+    exemption_grant(actor=personas.community_a, org=branch, meeting_kind=MeetingKind.THEME_DAY,
+                    day=date(2025, 2, 3), reason="Spring Festival")
+    cal = sel.compliance_calendar(branch, 2025, today=date(2026, 1, 5))
+    assert row(cal, MeetingKind.THEME_DAY).cells[1].status == "exempt"
+
+
+def test_six_months_of_unpaid_dues_escalate_a_member_who_attends(district, personas):
+    """The 6-month rule counts arrears: a member at every meeting but six months behind with dues is
+    escalated; paying one month breaks the run and the flag goes, with nothing swept or stored."""
+    from decimal import Decimal
+
+    from jiceng.party.dues_models import DuesClass
+    from jiceng.party.dues_services import dues_basis_set, dues_payment_record
+
+    branch = district.orgs["a"].branch
+    payer, owes = members(branch, residents(district.a.building, 2, start=650))
+    today = date(2026, 5, 1)
+    for m in (payer, owes):
+        dues_basis_set(actor=None, member=m, dues_class=DuesClass.IN_SERVICE, valid_from=date(2025, 10, 1),
+                       pay=Decimal("4000"))
+    for month in range(10, 13):
+        dues_payment_record(actor=None, member=payer, month=date(2025, month, 1), paid_on=date(2025, 12, 1))
+    for month in range(1, 6):
+        dues_payment_record(actor=None, member=payer, month=date(2026, month, 1), paid_on=date(2026, 4, 30))
+    held(branch, MeetingKind.THEME_DAY, date(2026, 4, 20), [payer, owes])  # both attended last month
+    lapses = {x.member.pk: x for x in sel.attendance_lapses(personas.community_a, today=today)}
+    assert payer.pk not in lapses
+    assert lapses[owes.pk].level == "escalate" and lapses[owes.pk].dues_lapsed and lapses[owes.pk].attended
+    dues_payment_record(actor=None, member=owes, month=date(2026, 1, 1), paid_on=date(2026, 4, 30))
+    assert owes.pk not in {x.member.pk for x in sel.attendance_lapses(personas.community_a, today=today)}

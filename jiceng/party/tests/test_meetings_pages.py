@@ -10,12 +10,13 @@ from datetime import date
 import openpyxl
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from jiceng.party.meeting_models import Exemption, Meeting, MeetingKind, MeetingState
+from jiceng.party.meeting_models import Exemption, Meeting, MeetingAttachment, MeetingKind, MeetingState
 from jiceng.party.meeting_services import meeting_plan, meeting_record_held
 
 from .helpers import members, residents
@@ -263,3 +264,76 @@ def test_rollup_of_a_subtree(district, personas, login):
     assert {r["org_id"] for r in api["rows"]} == {r.org.pk for r in page.context["data"].rows}
     assert login(personas.community_b).get(reverse("party:meeting_rollup"),
                                            {"org": committee_a.pk}).status_code == 404
+
+
+# --- files kept with a meeting ------------------------------------------------------------------------------
+
+
+def _png(name: str = "sign-in.png"):
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 30, 30)).save(buf, "PNG")
+    return SimpleUploadedFile(name, buf.getvalue(), content_type="image/png")
+
+
+def _pdf(name: str = "minutes.pdf"):
+    return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
+                              content_type="application/pdf")
+
+
+def test_files_are_kept_with_a_meeting_and_served_in_scope_only(branch, personas, login):
+    meeting = _held(branch)
+    client = login(personas.community_a)
+    url = reverse("party:meeting_detail", args=[meeting.pk])
+    response = client.post(url, {"action": "attach", "files": [_png(), _pdf()]})
+    assert response.status_code == 302
+    files = list(MeetingAttachment.objects.filter(meeting=meeting).order_by("pk"))
+    assert [(f.name, f.content_type) for f in files] == [("sign-in.png", "image/png"),
+                                                         ("minutes.pdf", "application/pdf")]
+    page = client.get(url).content.decode()
+    file_url = reverse("party:meeting_attachment", args=[meeting.pk, files[1].pk])
+    assert file_url in page and "minutes.pdf" in page
+    served = client.get(file_url)
+    assert served["Content-Type"] == "application/pdf" and b"".join(served.streaming_content).startswith(b"%PDF-")
+    # Another community's worker, and a file asked for under another meeting, read as not found.
+    other = _held(branch, on=date(2025, 3, 4))
+    assert client.get(reverse("party:meeting_attachment", args=[other.pk, files[1].pk])).status_code == 404
+    assert login(personas.community_b).get(file_url).status_code == 404
+
+
+def test_a_file_that_is_no_photo_or_pdf_is_refused_and_nothing_is_kept(branch, personas, login):
+    meeting = _held(branch)
+    client = login(personas.community_a)
+    fake = SimpleUploadedFile("minutes.pdf", b"just text pretending", content_type="application/pdf")
+    response = client.post(reverse("party:meeting_detail", args=[meeting.pk]),
+                           {"action": "attach", "files": [_png(), fake]}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "minutes.pdf: Send a PDF, or a JPEG, PNG or WebP photo." in response.content.decode()
+    assert not MeetingAttachment.objects.filter(meeting=meeting).exists()
+
+
+def test_files_cannot_be_added_once_the_meeting_is_submitted(branch, personas):
+    from django.core.exceptions import ValidationError
+
+    from jiceng.party.meeting_services import meeting_attachments_add, meeting_submit
+
+    meeting = meeting_submit(actor=None, meeting=_held(branch))
+    with pytest.raises(ValidationError) as exc:
+        meeting_attachments_add(actor=personas.community_a, meeting=meeting, files=[_pdf()])
+    assert "files" in exc.value.message_dict
+
+
+def test_api_takes_files_as_multipart_and_lists_them_on_the_meeting(branch, personas, login):
+    meeting = _held(branch)
+    client = login(personas.community_a)
+    url = f"/api/v1/party/meetings/{meeting.pk}/attachments"
+    created = client.post(url, {"files": [_pdf()]})
+    assert created.status_code == 201, created.content
+    assert created.json()[0]["content_type"] == "application/pdf"
+    detail = client.get(f"/api/v1/party/meetings/{meeting.pk}").json()
+    assert [a["name"] for a in detail["attachments"]] == ["minutes.pdf"]
+    empty = client.post(url, {})
+    assert empty.status_code == 422 and empty.json()["detail"][0]["loc"][-1] == "files"
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert "multipart/form-data" in paths["/api/v1/party/meetings/{meeting_id}/attachments"]["post"]["requestBody"][
+        "content"]

@@ -59,6 +59,12 @@ def test_ranking_propose_and_decide_through_the_api(district, personas, login):
                          {"item_code": "pioneer.honour", "occurred_on": "2025-05-01", "reason": "Award"})
     assert created.status_code == 201
     award_id = created.json()["id"]
+    # The proposer finds it waiting but not theirs to decide; another worker in scope may; B sees nothing.
+    waiting = client.get(f"{API}/points/awards").json()
+    assert [(a["id"], a["decidable"], a["reason"]) for a in waiting] == [(award_id, False, "Award")]
+    assert login(personas.subdistrict_staff).get(f"{API}/points/awards").json()[0]["decidable"] is True
+    assert login(personas.community_b).get(f"{API}/points/awards").json() == []
+    client = login(personas.community_a)
     own = _post_json(client, f"{API}/points/awards/{award_id}/decide", {"approve": True})
     assert own.status_code == 422
     decided = _post_json(login(personas.subdistrict_staff), f"{API}/points/awards/{award_id}/decide",

@@ -199,7 +199,7 @@ def test_language_switch_sticks():
 # Words that are the same in a Chinese interface: product and format names, protocol terms.
 ALLOWED_WORDS = {
     "API", "Authorization", "Bearer", "English", "Excel", "GCJ", "GPS", "GeoJSON", "IP", "JSON", "Leaflet",
-    "MultiPolygon", "Polygon", "TOKEN", "TOTP", "UTC", "WGS", "WeChat", "xlsx", "xls",
+    "MultiPolygon", "PDF", "Polygon", "TOKEN", "TOTP", "UTC", "WGS", "WeChat", "xlsx", "xls",
 }
 ENGLISH_WORD = re.compile(r"^[A-Za-z][a-z]+[.,:;!?)…]*$|^[A-Z]{2,}[.,:;!?)…]*$")
 READ_ATTRIBUTES = {"placeholder", "title", "aria-label", "alt"}
