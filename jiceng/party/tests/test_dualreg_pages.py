@@ -185,7 +185,8 @@ def test_building_view_and_counts(district, personas):
     member_user(district, 50)  # lives in A, not registered
     page = _as(personas.community_a).get(reverse("party:dualreg_buildings"), {"community": district.a.area.pk})
     body = page.content.decode()
-    assert "已报到 2 · 待确认 0 · 未报到 2" in body  # + the persona, not registered
+    # The persona is in-service but a member of community A's own branch: nothing to register, not counted.
+    assert "已报到 2 · 待确认 0 · 未报到 1" in body
     none = _as(personas.community_a).get(reverse("party:dualreg_buildings"),
                                          {"community": district.a.area.pk, "state": "none"}).content.decode()
     assert "党员050" in none and "党员001" not in none
@@ -235,3 +236,25 @@ def test_workplace_org_registers_through_its_page_and_the_community_returns_it(d
     workplace.post(url, {"action": "resubmit", "version": reg.version})
     reg.refresh_from_db()
     assert reg.state == RegistrationState.REQUESTED
+
+
+def test_community_branch_members_are_not_counted_as_unregistered(district, personas):
+    """Only in-service members of a unit's own Party organization (their workplace's) need to register where
+    they live; community A's branch member (the persona, in-service too) is neither "not registered" on the
+    building view nor a workplace organization in the counts, until they register anyway."""
+    _populate(district, personas, 1, 1)
+    community = _as(personas.community_a)
+    branch = district.orgs["a"].branch
+    none = community.get(reverse("party:dualreg_buildings"), {"community": district.a.area.pk, "state": "none"})
+    assert district.a.resident.name not in none.content.decode()
+    page = _as(personas.district_admin).get(reverse("party:dualreg_registrations")).content.decode()
+    per_org = page[page.index("按单位党组织统计"):]
+    per_org = per_org[:per_org.index("</table>")]
+    assert branch.name not in per_org and "区人民医院党委" in per_org
+    counts = _as(personas.district_admin).get("/api/v1/party/dualreg/registrations/counts").json()
+    assert [o["name"] for o in counts["by_org"]] == ["区人民医院党委"]
+
+    reg = svc.registration_request_member(actor=personas.member)
+    svc.registration_confirm(actor=None, registration=reg)
+    shown = community.get(reverse("party:dualreg_buildings"), {"community": district.a.area.pk}).content.decode()
+    assert district.a.resident.name in shown and "已报到 2 · 待确认 0 · 未报到 0" in shown
