@@ -10,8 +10,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -82,6 +83,23 @@ def _run(request, call, back: str, done: str) -> HttpResponse:
     else:
         messages.success(request, done)
     return redirect(back)
+
+
+# The filters of each list a button sits on, kept across the button's redirect.
+REGISTRATION_FILTERS = ("state", "kind", "community", "org", "q", "page")
+RECORD_FILTERS = ("state", "community", "org", "year", "q", "page")
+
+
+def _back(request, name: str, keys: tuple[str, ...]) -> str:
+    """The list the button was pressed on, with its filters (the form's `back` field carries the list's
+    query string; only the list's own filter names are kept, so it cannot send anyone elsewhere)."""
+    given = QueryDict(request.POST.get("back", ""))
+    kept = QueryDict(mutable=True)
+    for key in keys:
+        if given.get(key):
+            kept[key] = given[key][:50]
+    url = reverse(name)
+    return f"{url}?{kept.urlencode()}" if kept else url
 
 
 def _version(request) -> int | None:
@@ -313,7 +331,7 @@ def registration_move(request: HttpRequest, registration_id: int) -> HttpRespons
     call = moves.get(request.POST.get("action", ""))
     if call is None:
         raise Http404
-    return _run(request, call, "party:dualreg_registrations", _("Done."))
+    return _run(request, call, _back(request, "party:dualreg_registrations", REGISTRATION_FILTERS), _("Done."))
 
 
 @login_required
@@ -424,7 +442,7 @@ def record_move(request: HttpRequest, claim_id: int) -> HttpResponse:
                                                 request=request)
     else:
         raise Http404
-    return _run(request, call, "party:dualreg_records", _("Done."))
+    return _run(request, call, _back(request, "party:dualreg_records", RECORD_FILTERS), _("Done."))
 
 
 @login_required

@@ -258,3 +258,53 @@ def test_community_branch_members_are_not_counted_as_unregistered(district, pers
     svc.registration_confirm(actor=None, registration=reg)
     shown = community.get(reverse("party:dualreg_buildings"), {"community": district.a.area.pk}).content.decode()
     assert district.a.resident.name in shown and "已报到 2 · 待确认 0 · 未报到 0" in shown
+
+
+def _current_menu(body: str) -> list[str]:
+    import re
+
+    return re.findall(r'aria-current="page" class="active">([^<]+)</a>', body)
+
+
+@pytest.mark.parametrize("name", ["party:dualreg_registrations", "party:dualreg_buildings", "party:dualreg_items",
+                                  "party:dualreg_records", "party:dualreg_pledges", "party:dualreg_report",
+                                  "party:dualreg_org_new"])
+def test_the_menu_lights_dual_registration_on_its_pages(district, personas, name):
+    hospital_org(district)
+    body = _as(personas.community_b).get(reverse(name)).content.decode()
+    assert _current_menu(body) == ["双报到"]
+
+
+def test_the_menu_still_lights_party_organizations_and_my_service(district, personas):
+    assert _current_menu(_as(personas.community_a).get(reverse("party:tree")).content.decode()) == ["党组织"]
+    assert _current_menu(_as(personas.member).get(reverse("party:dualreg_me")).content.decode()) == ["我的服务"]
+
+
+def test_confirming_a_record_keeps_the_lists_filters(district, personas):
+    user = member_user(district, 1)
+    claims = []
+    for title in ("楼道清扫", "助老"):
+        claim = svc.service_claim_create(actor=user, item=item(district, title=title))
+        svc.service_record_submit(actor=user, claim=claim, served_on=timezone.localdate(), hours=1,
+                                  beneficiary="居民")
+        claims.append(ServiceClaim.objects.get(pk=claim.pk))
+    community = _as(personas.community_a)
+    listing = community.get(reverse("party:dualreg_records"), {"state": "recorded", "community": district.a.area.pk})
+    assert f'name="back" value="state=recorded&amp;community={district.a.area.pk}"' in listing.content.decode()
+    done = community.post(reverse("party:dualreg_record_move", args=[claims[0].pk]), {
+        "action": "confirm", "version": claims[0].version,
+        "back": f"state=recorded&community={district.a.area.pk}&next=//elsewhere.example"})
+    assert done["Location"] == f"/party/dualreg/records/?state=recorded&community={district.a.area.pk}"
+    after = community.get(done["Location"]).content.decode()
+    assert "助老" in after and "楼道清扫" not in after.split("<tbody>")[1]  # the confirmed one left the filter
+    # From the unfiltered list (or a form without the field), back to the plain list.
+    plain = community.post(reverse("party:dualreg_record_move", args=[claims[1].pk]),
+                           {"action": "return", "reason": "请补照片", "version": claims[1].version, "back": ""})
+    assert plain["Location"] == "/party/dualreg/records/"
+
+
+def test_deciding_a_registration_keeps_the_lists_filters(district, personas):
+    reg = svc.registration_request_member(actor=member_user(district, 1))
+    done = _as(personas.community_a).post(reverse("party:dualreg_registration_move", args=[reg.pk]), {
+        "action": "confirm", "version": reg.version, "back": "state=requested&kind=member"})
+    assert done["Location"] == "/party/dualreg/registrations/?state=requested&kind=member"

@@ -40,3 +40,34 @@ def test_a_members_points_on_a_phone(page, screenshot, browser_problems, distric
     screenshot("points-me-phone")
     assert browser_problems.errors == []
 
+
+
+@pytest.mark.parametrize("path", ["registrations/", "buildings/", "items/", "records/", "pledges/", "report/"])
+def test_the_menu_names_dual_registration_on_its_pages(page, browser_problems, district, personas, path):
+    sign_in(page, personas.community_a.username, PASSWORD)
+    page.goto(f"/party/dualreg/{path}")
+    assert page.locator(".mainnav a[aria-current=page]").all_inner_texts() == ["双报到"]
+
+
+def test_confirming_from_the_filtered_records_stays_filtered(page, screenshot, browser_problems, district,
+                                                             personas):
+    from django.utils import timezone
+
+    from jiceng.party import dualreg_services as svc
+    from jiceng.party.tests.dualreg_world import item, member_user
+
+    user = member_user(district, 1)
+    for title in ("楼道清扫", "助老"):
+        claim = svc.service_claim_create(actor=user, item=item(district, title=title))
+        svc.service_record_submit(actor=user, claim=claim, served_on=timezone.localdate(), hours=1,
+                                  beneficiary="居民")
+    sign_in(page, personas.community_a.username, PASSWORD)
+    page.goto("/party/dualreg/records/?state=recorded")
+    with page.expect_navigation():
+        page.locator("button[name=action][value=confirm]").first.click()
+    assert page.url.endswith("/party/dualreg/records/?state=recorded")
+    assert page.locator("select[name=state]").input_value() == "recorded"
+    assert page.locator("table tbody tr").count() == 1
+    assert page.locator(".mainnav a[aria-current=page]").all_inner_texts() == ["双报到"]
+    screenshot("records-after-confirm")
+    assert browser_problems.errors == []
