@@ -14,6 +14,7 @@ from jiceng.party.points_models import SourceKind
 from jiceng.party.points_services import points_post_for_source
 
 from .test_journey import sign_in
+from .test_party_journey import real_rulebooks  # noqa: F401 - a fixture: the flush empties the rulebooks
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +22,8 @@ pytestmark = pytest.mark.browser
 LINES = "el => { const r = document.createRange(); r.selectNodeContents(el); return r.getClientRects().length; }"
 
 
-def test_a_members_points_on_a_phone(page, screenshot, browser_problems, district, personas):
+def test_a_members_points_on_a_phone(page, screenshot, browser_problems, real_rulebooks, district,  # noqa: F811
+                                     personas):
     me = Member.objects.get(person=personas.member.person)
     year = date.today().year
     for n, (day, hours) in enumerate(((date(year, 1, 5), Decimal("2.5")), (date(year, 1, 12), Decimal(3)))):
