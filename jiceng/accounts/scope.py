@@ -80,6 +80,37 @@ def scope_for(user) -> Scope:
     return scope
 
 
+# The posts whose holders convene their organization's meetings: they get its meeting reminders
+# (jiceng/notify/reminders.py) and may read its compliance calendar, whatever account they hold.
+CONVENING_TITLES = ("secretary", "deputy_secretary", "group_leader")
+
+
+def convened_org_ids(user) -> frozenset[int]:
+    """The Party organizations whose meetings the user convenes today: their person holds a convening post
+    there, begun and not ended. A branch secretary whose account is only a Party member's has no area
+    scope, yet must see whether their own branch is behind; this grants that one organization's calendar
+    and nothing else (not the organizations under it, not its members). One query, once per user object."""
+    cached = getattr(user, "_jiceng_convened", None)
+    if cached is not None:
+        return cached
+    ids: frozenset[int] = frozenset()
+    person_id = getattr(user, "person_id", None)
+    if getattr(user, "is_authenticated", False) and user.is_active and person_id:
+        from django.utils import timezone
+
+        from jiceng.party.models import Position
+
+        today = timezone.localdate()
+        ids = frozenset(Position.objects.filter(person_id=person_id, title__in=CONVENING_TITLES,
+                                                term_start__lte=today)
+                        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today)).values_list("org_id", flat=True))
+    try:
+        user._jiceng_convened = ids
+    except AttributeError:
+        pass
+    return ids
+
+
 def scope_q(user, field: str = "path") -> Q:
     """A filter on `field` (an area path column) limited to the user's scope; matches nothing
     for a user without grants."""

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from jiceng.accounts.models import Role, RoleGrant, User
+from jiceng.accounts.scope import CONVENING_TITLES
 
 from .robot_models import SentReminder
 from .services import chain_prefixes, notify
@@ -148,13 +149,11 @@ def _community_staff():
 def _post_holders(org_ids, today: date) -> dict[int, list[User]]:
     """The active accounts of those who convene each organization's meetings on `today`: its secretary and
     deputy secretary, or a group's leader (posts not ended). Two queries for any number of organizations."""
-    from jiceng.party.models import Position, PositionTitle
+    from jiceng.party.models import Position
 
     if not org_ids:
         return {}
-    posts = (Position.objects.filter(org_id__in=list(org_ids), term_start__lte=today,
-                                     title__in=[PositionTitle.SECRETARY, PositionTitle.DEPUTY_SECRETARY,
-                                                PositionTitle.GROUP_LEADER])
+    posts = (Position.objects.filter(org_id__in=list(org_ids), term_start__lte=today, title__in=CONVENING_TITLES)
              .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today)).values_list("org_id", "person_id"))
     by_person: dict[int, list[int]] = {}
     for org_id, person_id in posts:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 __all__ = [
     "CLAIM_TRANSITIONS",
@@ -39,8 +40,8 @@ class RegistrationKind(models.TextChoices):
 class RegistrationState(models.TextChoices):
     REQUESTED = "requested", _("Requested")
     CONFIRMED = "confirmed", _("Confirmed")
-    RETURNED = "returned", _("Returned")
-    REVOKED = "revoked", _("Revoked")
+    RETURNED = "returned", pgettext_lazy("dual registration", "Returned")
+    REVOKED = "revoked", pgettext_lazy("dual registration", "Revoked")
 
 
 # The only moves a registration may make; anything else is refused by the services.
@@ -139,7 +140,7 @@ class ServiceItem(models.Model):
         "areas.Area", on_delete=models.PROTECT, related_name="service_items", verbose_name=_("community")
     )
     community_path = models.CharField(max_length=255, db_index=True)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(pgettext_lazy("service item", "title"), max_length=200)
     category = models.CharField(_("category"), max_length=16, choices=ServiceCategory.choices)
     capacity = models.PositiveIntegerField(_("capacity"))
     # Places taken by claims not withdrawn; moved only by a conditional UPDATE (see service_claim_create),
@@ -147,7 +148,7 @@ class ServiceItem(models.Model):
     claimed = models.PositiveIntegerField(_("claimed"), default=0)
     starts_on = models.DateField(_("period start"))
     ends_on = models.DateField(_("period end"))
-    description = models.TextField(_("description"), blank=True, default="")
+    description = models.TextField(pgettext_lazy("service item", "description"), blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -169,7 +170,7 @@ class ClaimState(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
     RECORDED = "recorded", _("Recorded, awaiting confirmation")
     CONFIRMED = "confirmed", _("Confirmed")
-    RETURNED = "returned", _("Returned")
+    RETURNED = "returned", pgettext_lazy("dual registration", "Returned")
 
 
 CLAIM_TRANSITIONS: dict[str, frozenset[str]] = {

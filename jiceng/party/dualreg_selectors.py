@@ -26,6 +26,11 @@ from .models import Member, MemberCategory, PartyOrg
 
 ACTIVE_REG = (RegistrationState.REQUESTED, RegistrationState.CONFIRMED, RegistrationState.RETURNED)
 
+# Who is expected to register where they live (on Member): an in-service member whose Party organization is
+# a unit's own (a resident unit's, their workplace). A member of a community's own branch already has their
+# Party life where they live, so has nothing to register and never counts as "not registered".
+NEEDS_REGISTRATION = Q(category=MemberCategory.IN_SERVICE, org__unit__isnull=False)
+
 
 def today_local() -> date:
     return timezone.localdate()
@@ -143,8 +148,9 @@ def counts_by_community(user) -> list[CountRow]:
 
 
 def counts_by_org(user) -> list[CountRow]:
-    """Per workplace organization in scope with in-service members: how many there are and how many are
-    registered (confirmed) where they live. One query."""
+    """Per workplace organization (a unit's own) in scope with in-service members: how many there are and
+    how many are registered (confirmed) where they live. Community branches are not workplace
+    organizations and are left out (NEEDS_REGISTRATION). One query."""
     _require_view(user)
     in_service = Q(members__category=MemberCategory.IN_SERVICE)
     confirmed = Subquery(
@@ -155,7 +161,7 @@ def counts_by_org(user) -> list[CountRow]:
         Registration.objects.filter(org=OuterRef("pk"), member__isnull=False, state=RegistrationState.REQUESTED)
         .values("org").annotate(n=Count("id")).values("n")[:1]
     )
-    rows = (PartyOrg.objects.filter(scope_q(user, "area_path"))
+    rows = (PartyOrg.objects.filter(scope_q(user, "area_path"), unit__isnull=False)
             .annotate(in_service=Count("members", filter=in_service), confirmed=confirmed, requested=requested)
             .filter(in_service__gt=0).values("id", "name", "in_service", "confirmed", "requested").order_by("name"))
     return [CountRow(id=r["id"], name=r["name"], in_service=r["in_service"], confirmed=r["confirmed"] or 0,
@@ -181,14 +187,16 @@ class BuildingRow:
 
 
 def building_view(user, community: Area, *, state: str = "") -> list[BuildingRow]:
-    """In-service members living in the community, building by building, with the state of their
-    registration here ("" when none). Buildings where no in-service member lives are left out. One query."""
+    """Members living in the community who are expected to register here (NEEDS_REGISTRATION) or have
+    registered here anyway, building by building, with the state of their registration here ("" when
+    none). Buildings where none lives are left out. One query."""
     _require_view(user)
     reg = Registration.objects.filter(member=OuterRef("pk"), community=community, state__in=ACTIVE_REG)
     members = (Member.objects.filter(person__community=community, category=MemberCategory.IN_SERVICE)
                .select_related("person__home", "org")
                .annotate(reg_state=Coalesce(Subquery(reg.values("state")[:1]), Value("")),
                          reg_id=Subquery(reg.values("id")[:1]))
+               .filter(NEEDS_REGISTRATION | ~Q(reg_state=""))
                .order_by("person__home__path", "person__name"))
     if state == "none":
         members = members.filter(reg_state="")

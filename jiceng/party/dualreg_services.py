@@ -14,7 +14,9 @@ moves one wins and the other gets a clear conflict error, never a silent overwri
 
 Notices (jiceng.notify.services.notify, in the same transaction; email after commit): work that waits for
 the community (a registration requested or asked again, a service record submitted) goes to the
-community's staff; a decision (confirmed, returned with its reason) goes to the member. Not to the group
+community's staff; a decision (confirmed, returned with its reason) goes to the member, or for an
+organization's own registration to those who speak for it: its secretary and deputy secretary and the
+community staff over its area. Not to the group
 robots: these name one member and concern one community's desk, not the area's chat group.
 """
 
@@ -26,7 +28,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,7 +39,7 @@ from jiceng.accounts.models import Role, User
 from jiceng.accounts.scope import scope_for
 from jiceng.areas.models import Area
 from jiceng.core.uploads import check_image
-from jiceng.notify.services import notify
+from jiceng.notify.services import chain_prefixes, notify
 
 from .dualreg_models import (
     CLAIM_TRANSITIONS,
@@ -53,7 +55,7 @@ from .dualreg_models import (
     ServiceClaim,
     ServiceItem,
 )
-from .models import Member, MemberCategory, PartyOrg
+from .models import Member, MemberCategory, PartyOrg, Position, PositionTitle
 from .points_models import SourceKind
 from .points_services import points_post_for_source
 from .services import check_org_change
@@ -122,6 +124,23 @@ def member_users(member_id: int | None) -> list[User]:
     return list(User.objects.filter(is_active=True, person__member__pk=member_id))
 
 
+def org_heads(org_id: int) -> list[User]:
+    """The active accounts of an organization's secretary and deputy secretary (posts begun and not
+    ended): who answers for its registration with a community. One query."""
+    today = timezone.localdate()
+    posts = (Position.objects.filter(org_id=org_id, term_start__lte=today,
+                                     title__in=[PositionTitle.SECRETARY, PositionTitle.DEPUTY_SECRETARY])
+             .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today)))
+    return list(User.objects.filter(is_active=True, person__positions__in=posts).distinct())
+
+
+def org_staff(org_path: str) -> list[User]:
+    """The active community staff over an organization's area (its own community's desk): who registers
+    the organization and asks again after a return. One query."""
+    return list(User.objects.filter(is_active=True, grants__role=Role.COMMUNITY_STAFF,
+                                    grants__area__path__in=chain_prefixes(org_path)).distinct())
+
+
 def _requester_name(reg: Registration) -> str:
     return reg.member.person.name if reg.member_id else reg.org.name
 
@@ -134,7 +153,29 @@ def notify_registration_waiting(reg: Registration) -> None:
            url=reverse("party:dualreg_registrations") + "?state=requested", robots=False)
 
 
+def _notify_org_decided(reg: Registration) -> None:
+    """An organization's registration decided: its staff get the list of its registrations; its secretary
+    and deputy, who may hold only a member's account (no list to open), get the notice without a link."""
+    names = {"org": reg.org.name, "community": reg.community.name}
+    if reg.state == RegistrationState.CONFIRMED:
+        title = _("The registration of %(org)s with %(community)s is confirmed") % names
+        body = ""
+    else:
+        title = _("The registration of %(org)s with %(community)s was returned") % names
+        body = _("Reason: %(reason)s") % {"reason": reg.reason}
+    staff = org_staff(reg.org_path)
+    staff_ids = {u.pk for u in staff}
+    kind = f"registration.{reg.state}"
+    notify(users=staff, kind=kind, title=title, body=body, robots=False,
+           url=reverse("party:dualreg_registrations") + f"?kind={RegistrationKind.ORG}&org={reg.org_id}")
+    notify(users=[u for u in org_heads(reg.org_id) if u.pk not in staff_ids], kind=kind, title=title, body=body,
+           robots=False)
+
+
 def notify_registration_decided(reg: Registration) -> None:
+    if reg.member_id is None:
+        _notify_org_decided(reg)
+        return
     if reg.state == RegistrationState.CONFIRMED:
         title = _("Your registration with %(community)s is confirmed") % {"community": reg.community.name}
         body = ""

@@ -10,10 +10,11 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jiceng.accounts import roles
@@ -84,6 +85,23 @@ def _run(request, call, back: str, done: str) -> HttpResponse:
     return redirect(back)
 
 
+# The filters of each list a button sits on, kept across the button's redirect.
+REGISTRATION_FILTERS = ("state", "kind", "community", "org", "q", "page")
+RECORD_FILTERS = ("state", "community", "org", "year", "q", "page")
+
+
+def _back(request, name: str, keys: tuple[str, ...]) -> str:
+    """The list the button was pressed on, with its filters (the form's `back` field carries the list's
+    query string; only the list's own filter names are kept, so it cannot send anyone elsewhere)."""
+    given = QueryDict(request.POST.get("back", ""))
+    kept = QueryDict(mutable=True)
+    for key in keys:
+        if given.get(key):
+            kept[key] = given[key][:50]
+    url = reverse(name)
+    return f"{url}?{kept.urlencode()}" if kept else url
+
+
 def _version(request) -> int | None:
     return _int(request.POST.get("version"))
 
@@ -95,7 +113,7 @@ class RecordForm(forms.Form):
     served_on = forms.DateField(label=gettext_lazy("Served on"), widget=DateInput())
     hours = forms.DecimalField(label=gettext_lazy("Hours"), min_value=0.1, max_value=24, decimal_places=1)
     beneficiary = forms.CharField(label=gettext_lazy("Who benefited"), max_length=200)
-    note = forms.CharField(label=gettext_lazy("What was done"), required=False,
+    note = forms.CharField(label=pgettext_lazy("service record", "What was done"), required=False,
                            widget=forms.Textarea(attrs={"rows": 3}))
     photo = forms.FileField(label=gettext_lazy("Photo"), widget=forms.ClearableFileInput(
         attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}))
@@ -114,12 +132,12 @@ class FulfilForm(forms.Form):
 
 class ItemForm(forms.Form):
     community = forms.TypedChoiceField(label=gettext_lazy("Community"), coerce=int)
-    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    title = forms.CharField(label=pgettext_lazy("service item", "Title"), max_length=200)
     category = forms.ChoiceField(label=gettext_lazy("Category"), choices=ServiceCategory.choices)
     capacity = forms.IntegerField(label=gettext_lazy("Capacity"), min_value=1, max_value=10000)
     starts_on = forms.DateField(label=gettext_lazy("Period start"), widget=DateInput())
     ends_on = forms.DateField(label=gettext_lazy("Period end"), widget=DateInput())
-    description = forms.CharField(label=gettext_lazy("Description"), required=False,
+    description = forms.CharField(label=pgettext_lazy("service item", "Description"), required=False,
                                   widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, communities=(), **kwargs):
@@ -327,7 +345,7 @@ def registration_move(request: HttpRequest, registration_id: int) -> HttpRespons
     call = moves.get(request.POST.get("action", ""))
     if call is None:
         raise Http404
-    return _run(request, call, "party:dualreg_registrations", _("Done."))
+    return _run(request, call, _back(request, "party:dualreg_registrations", REGISTRATION_FILTERS), _("Done."))
 
 
 @login_required
@@ -373,8 +391,9 @@ def items(request: HttpRequest) -> HttpResponse:
         rows = [(i.community.name, i.title, i.get_category_display(), i.capacity, i.claimed, i.starts_on,
                  i.ends_on, i.description) for i in qs]
         return _xlsx(request, action="service_item.export", filename="service-list", title=_("Service list"),
-                     headers=[_("Community"), _("Title"), _("Category"), _("Capacity"), _("Claimed"),
-                              _("Period start"), _("Period end"), _("Description")], rows=rows, filters=filters)
+                     headers=[_("Community"), pgettext("service item", "Title"), _("Category"), _("Capacity"),
+                              _("Claimed"), _("Period start"), _("Period end"),
+                              pgettext("service item", "Description")], rows=rows, filters=filters)
     communities = [c for c in sel.communities_in_scope(request.user) if sel.can_change(request.user, c.path)]
     form = ItemForm(request.POST or None, communities=communities) if communities else None
     if request.method == "POST":
@@ -410,8 +429,9 @@ def records(request: HttpRequest) -> HttpResponse:
                  c.get_state_display(), c.served_on, c.hours, c.beneficiary, c.reason) for c in qs]
         return _xlsx(request, action="service_record.export", filename="service-records",
                      title=_("Service records"),
-                     headers=[_("Member"), _("Workplace organization"), _("Community"), _("Item"), _("State"),
-                              _("Served on"), _("Hours"), _("Who benefited"), _("Reason for return")],
+                     headers=[_("Member"), _("Workplace organization"), _("Community"),
+                              pgettext("service item", "Item"), _("State"), _("Served on"), _("Hours"),
+                              _("Who benefited"), _("Reason for return")],
                      rows=rows, filters=filters)
     return render(request, "party/dualreg/records.html", {
         "page": paginate(request, qs), "filters": filters, "states": ClaimState.choices,
@@ -436,7 +456,7 @@ def record_move(request: HttpRequest, claim_id: int) -> HttpResponse:
                                                 request=request)
     else:
         raise Http404
-    return _run(request, call, "party:dualreg_records", _("Done."))
+    return _run(request, call, _back(request, "party:dualreg_records", RECORD_FILTERS), _("Done."))
 
 
 @login_required
@@ -485,8 +505,9 @@ def report(request: HttpRequest) -> HttpResponse:
                  c.hours, c.beneficiary) for c in data.records]
         return _xlsx(request, action="dual_report.export", filename=f"dual-report-{year}",
                      title=_("Dual report %(year)s") % {"year": year},
-                     headers=[_("Workplace organization"), _("Member"), _("Community"), _("Item"), _("Served on"),
-                              _("Hours"), _("Who benefited")], rows=rows, filters={"year": year, "org": org_id})
+                     headers=[_("Workplace organization"), _("Member"), _("Community"),
+                              pgettext("service item", "Item"), _("Served on"), _("Hours"), _("Who benefited")],
+                     rows=rows, filters={"year": year, "org": org_id})
     return render(request, "party/dualreg/report.html", {
         "data": data, "year": year, "org_id": org_id, "orgs": sel.orgs_in_scope(request.user),
         "years": list(range(sel.today_local().year, MIN_YEAR - 1, -1)), "can_export": _can_export(request),

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiceng.accounts import roles
-from jiceng.accounts.scope import get_in_scope_or_404, scope_for, scope_q
+from jiceng.accounts.scope import convened_org_ids, get_in_scope_or_404, scope_for, scope_q
 
 from . import dues_selectors
 from .meeting_models import (
@@ -222,6 +222,14 @@ def org_get(user, org_id: int, request=None) -> PartyOrg:
         raise Http404
     return get_in_scope_or_404(user, PartyOrg.objects.select_related("area"), path_field="area_path",
                                request=request, pk=org_id)
+
+
+def compliance_org_get(user, org_id: int, request=None) -> PartyOrg:
+    """The organization whose compliance calendar the user may read: one in scope, or the one whose
+    meetings they convene (scope.convened_org_ids), or 404."""
+    if org_id in convened_org_ids(user):
+        return PartyOrg.objects.select_related("area").get(pk=org_id)
+    return org_get(user, org_id, request=request)
 
 
 def visible_orgs(user) -> QuerySet[PartyOrg]:

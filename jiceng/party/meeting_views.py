@@ -262,8 +262,9 @@ def meeting_attachment(request: HttpRequest, meeting_id: int, attachment_id: int
 @login_required
 @require_http_methods(["GET", "POST"])
 def compliance(request: HttpRequest, org_id: int) -> HttpResponse:
-    """An organization's compliance calendar for a year; the higher organization grants exemptions here."""
-    org = sel.org_get(request.user, org_id, request=request)
+    """An organization's compliance calendar for a year; the higher organization grants exemptions here.
+    The organization's own secretary (or deputy, or group leader) reads it even with a member's account."""
+    org = sel.compliance_org_get(request.user, org_id, request=request)
     year = _year(request)
     can_exempt = sel.can_change(request.user, sel.review_path(org))
     form = ExemptionForm(request.POST or None)
@@ -297,6 +298,7 @@ def compliance(request: HttpRequest, org_id: int) -> HttpResponse:
         "org": org, "year": year, "years": _years(), "calendar": calendar, "form": form,
         "can_exempt": can_exempt, "months": range(1, 13), "quarters": range(1, 5),
         "can_plan": sel.can_change(request.user, org.area_path), "can_export": _can_export(request),
+        "can_list": sel.can_view(request.user),
     })
 
 

@@ -33,18 +33,29 @@ NAVIGATION = [
 ]
 
 
+# Links that stand for a section whose other pages sit beside them rather than under them: the section is
+# the link's parent path (双报到 links to /party/dualreg/registrations/ and stands for /party/dualreg/
+# buildings/, items/, records/...; without this those pages lit 党组织, whose /party/ is their prefix).
+SECTION_IS_PARENT = {"party:dualreg_registrations"}
+
+
+def _section(name: str, url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[0] + "/" if name in SECTION_IS_PARENT else url
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     scope = scope_for(user)
-    items = [
-        {"url": reverse(name), "label": label, "active": False}
-        for name, label, perm in NAVIGATION
-        if scope.allows(perm)
-    ]
-    # The longest matching link is the current section (/party/dues/ is not /party/).
-    matching = [item for item in items if request.path.startswith(item["url"])]
+    items = []
+    for name, label, perm in NAVIGATION:
+        if scope.allows(perm):
+            url = reverse(name)
+            items.append({"url": url, "label": label, "active": False, "section": _section(name, url)})
+    # The longest matching section is the current one (/party/dues/ is not /party/; /party/dualreg/me/,
+    # the member's own, is not /party/dualreg/).
+    matching = [item for item in items if request.path.startswith(item["section"])]
     if matching:
-        max(matching, key=lambda item: len(item["url"]))["active"] = True
+        max(matching, key=lambda item: len(item["section"]))["active"] = True
     return {"nav_items": items, "user_scope": scope}

@@ -164,6 +164,25 @@ def test_meeting_reminders_reach_the_branch_secretary_and_the_area_robots_once(
         send_due_reminders(now=now, language="en")
 
 
+def test_the_reminders_link_opens_for_the_secretary_it_reaches(personas, district):
+    """The meeting reminder links to the compliance calendar: the branch secretary who gets it, holding only
+    a Party member's account, can open it; another branch's secretary cannot open it (404)."""
+    from django.test import Client
+
+    from jiceng.party.models import PositionTitle
+
+    secretary = _post_holder(district, district.orgs["a"].branch, PositionTitle.SECRETARY, 41)
+    other = _post_holder(district, district.orgs["b"].branch, PositionTitle.SECRETARY, 42)
+    send_due_reminders(now=datetime(2026, 12, 28, 10, tzinfo=SH), language="en")
+    notice = Notice.objects.filter(user=secretary, kind="meeting.due").first()
+    assert notice is not None and "/compliance/" in notice.url
+    mine, theirs = Client(), Client()
+    mine.force_login(secretary)
+    theirs.force_login(other)
+    assert mine.get(notice.url).status_code == 200
+    assert theirs.get(notice.url).status_code == 404
+
+
 def test_a_planned_meeting_is_reminded_to_its_secretary(personas, district):
     from datetime import date
 

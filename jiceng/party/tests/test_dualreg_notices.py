@@ -92,3 +92,42 @@ def test_a_service_record_reaches_the_community_and_its_return_and_confirmation_
     assert len(notices(personas.community_a, "service_record.submitted")) == 2
     confirmed = notices(personas.member, "service_record.confirmed")
     assert len(confirmed) == 1 and "confirmed" in confirmed[0].title and "2.0 hours" in confirmed[0].body
+
+
+def test_an_organizations_registration_decided_reaches_its_secretary_deputy_and_staff(district, personas):
+    """The hospital's committee registers with community A; community B's staff speak for it. When A
+    confirms or returns it, the hospital's secretary and deputy (member accounts only) and B's staff are
+    told; an ended deputy, another organization's secretary and A's own staff are not."""
+    from jiceng.party.models import PositionTitle
+
+    from .dualreg_world import hospital_org, member_user
+    from .helpers import position
+
+    hospital = hospital_org(district)
+    secretary, deputy, former, other = (member_user(district, n) for n in (61, 62, 63, 64))
+    position(hospital, secretary.person, days_left=400, title=PositionTitle.SECRETARY)
+    position(hospital, deputy.person, days_left=400, title=PositionTitle.DEPUTY_SECRETARY)
+    position(hospital, former.person, days_left=400, title=PositionTitle.DEPUTY_SECRETARY,
+             ended_on=timezone.localdate())
+    position(district.orgs["a"].branch, other.person, days_left=400, title=PositionTitle.SECRETARY)
+
+    reg = svc.registration_request_org(actor=personas.community_b, org=hospital, community=district.a.area)
+    with override("en"):
+        svc.registration_return(actor=personas.community_a, registration=reg, reason="请补充单位联系人")
+    for user in (secretary, deputy, personas.community_b):
+        returned = notices(user, "registration.returned")
+        assert len(returned) == 1 and hospital.name in returned[0].title and "请补充单位联系人" in returned[0].body
+    staff_notice = notices(personas.community_b, "registration.returned")[0]
+    assert staff_notice.url == f"/party/dualreg/registrations/?kind=org&org={hospital.pk}"
+    # A secretary with only a member's account has no registrations list to open: no dead link.
+    assert notices(secretary, "registration.returned")[0].url == ""
+    for user in (former, other, personas.community_a, personas.member):
+        assert not notices(user, "registration.returned")
+
+    svc.registration_resubmit(actor=personas.community_b, registration=reg)
+    with override("en"):
+        svc.registration_confirm(actor=personas.community_a, registration=reg)
+    for user in (secretary, deputy, personas.community_b):
+        confirmed = notices(user, "registration.confirmed")
+        assert len(confirmed) == 1 and "confirmed" in confirmed[0].title
+    assert not notices(other) and not notices(former)

@@ -185,7 +185,8 @@ def test_building_view_and_counts(district, personas):
     member_user(district, 50)  # lives in A, not registered
     page = _as(personas.community_a).get(reverse("party:dualreg_buildings"), {"community": district.a.area.pk})
     body = page.content.decode()
-    assert "已报到 2 · 待确认 0 · 未报到 2" in body  # + the persona, not registered
+    # The persona is in-service but a member of community A's own branch: nothing to register, not counted.
+    assert "已报到 2 · 待确认 0 · 未报到 1" in body
     none = _as(personas.community_a).get(reverse("party:dualreg_buildings"),
                                          {"community": district.a.area.pk, "state": "none"}).content.decode()
     assert "党员050" in none and "党员001" not in none
@@ -257,3 +258,75 @@ def test_api_records_service_with_a_photo_as_a_multipart_form(district, personas
     assert photo["Content-Type"] == "image/png"
     schema = member.get("/api/v1/openapi.json").json()["paths"][f"{api}/claims/{{claim_id}}/record/photo"]
     assert "multipart/form-data" in schema["post"]["requestBody"]["content"]
+
+
+def test_community_branch_members_are_not_counted_as_unregistered(district, personas):
+    """Only in-service members of a unit's own Party organization (their workplace's) need to register where
+    they live; community A's branch member (the persona, in-service too) is neither "not registered" on the
+    building view nor a workplace organization in the counts, until they register anyway."""
+    _populate(district, personas, 1, 1)
+    community = _as(personas.community_a)
+    branch = district.orgs["a"].branch
+    none = community.get(reverse("party:dualreg_buildings"), {"community": district.a.area.pk, "state": "none"})
+    assert district.a.resident.name not in none.content.decode()
+    page = _as(personas.district_admin).get(reverse("party:dualreg_registrations")).content.decode()
+    per_org = page[page.index("按单位党组织统计"):]
+    per_org = per_org[:per_org.index("</table>")]
+    assert branch.name not in per_org and "区人民医院党委" in per_org
+    counts = _as(personas.district_admin).get("/api/v1/party/dualreg/registrations/counts").json()
+    assert [o["name"] for o in counts["by_org"]] == ["区人民医院党委"]
+
+    reg = svc.registration_request_member(actor=personas.member)
+    svc.registration_confirm(actor=None, registration=reg)
+    shown = community.get(reverse("party:dualreg_buildings"), {"community": district.a.area.pk}).content.decode()
+    assert district.a.resident.name in shown and "已报到 2 · 待确认 0 · 未报到 0" in shown
+
+
+def _current_menu(body: str) -> list[str]:
+    import re
+
+    return re.findall(r'aria-current="page" class="active">([^<]+)</a>', body)
+
+
+@pytest.mark.parametrize("name", ["party:dualreg_registrations", "party:dualreg_buildings", "party:dualreg_items",
+                                  "party:dualreg_records", "party:dualreg_pledges", "party:dualreg_report",
+                                  "party:dualreg_org_new"])
+def test_the_menu_lights_dual_registration_on_its_pages(district, personas, name):
+    hospital_org(district)
+    body = _as(personas.community_b).get(reverse(name)).content.decode()
+    assert _current_menu(body) == ["双报到"]
+
+
+def test_the_menu_still_lights_party_organizations_and_my_service(district, personas):
+    assert _current_menu(_as(personas.community_a).get(reverse("party:tree")).content.decode()) == ["党组织"]
+    assert _current_menu(_as(personas.member).get(reverse("party:dualreg_me")).content.decode()) == ["我的服务"]
+
+
+def test_confirming_a_record_keeps_the_lists_filters(district, personas):
+    user = member_user(district, 1)
+    claims = []
+    for title in ("楼道清扫", "助老"):
+        claim = svc.service_claim_create(actor=user, item=item(district, title=title))
+        svc.service_record_submit(actor=user, claim=claim, served_on=timezone.localdate(), hours=1,
+                                  beneficiary="居民")
+        claims.append(ServiceClaim.objects.get(pk=claim.pk))
+    community = _as(personas.community_a)
+    listing = community.get(reverse("party:dualreg_records"), {"state": "recorded", "community": district.a.area.pk})
+    assert f'name="back" value="state=recorded&amp;community={district.a.area.pk}"' in listing.content.decode()
+    done = community.post(reverse("party:dualreg_record_move", args=[claims[0].pk]), {
+        "action": "confirm", "version": claims[0].version,
+        "back": f"state=recorded&community={district.a.area.pk}&next=//elsewhere.example"})
+    assert done["Location"] == f"/party/dualreg/records/?state=recorded&community={district.a.area.pk}"
+    after = community.get(done["Location"]).content.decode()
+    assert "助老" in after and "楼道清扫" not in after.split("<tbody>")[1]  # the confirmed one left the filter
+    # From the unfiltered list (or a form without the field), back to the plain list.
+    plain = community.post(reverse("party:dualreg_record_move", args=[claims[1].pk]),
+                           {"action": "return", "reason": "请补照片", "version": claims[1].version, "back": ""})
+    assert plain["Location"] == "/party/dualreg/records/"
+
+
+def test_deciding_a_registration_keeps_the_lists_filters(district, personas):
+    reg = svc.registration_request_member(actor=member_user(district, 1))
+    done = _as(personas.community_a).post(reverse("party:dualreg_registration_move", args=[reg.pk]), {
+        "action": "confirm", "version": reg.version, "back": "state=requested&kind=member"})
+    assert done["Location"] == "/party/dualreg/registrations/?state=requested&kind=member"

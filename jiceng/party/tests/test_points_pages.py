@@ -88,7 +88,7 @@ def test_propose_on_the_member_page_then_someone_else_approves(district, persona
     assert PointsAward.objects.get().state == AwardState.APPROVED
     assert PointsEntry.objects.get().points == Decimal(6)
     ledger = client.get(url, {"year": 2025}).content.decode()
-    assert "Mediated a dispute" in ledger and "6.00" in ledger
+    assert "Mediated a dispute" in ledger and '<td class="num">6</td>' in ledger and "6.00" not in ledger
     export = client.get(url, {"year": 2025, "format": "xlsx"})
     assert export["Content-Type"].startswith("application/vnd.openxmlformats")
 
@@ -100,7 +100,7 @@ def test_a_member_sees_their_own_points_only(district, personas, login):
     _post(other, 2, 4)
     client = login(personas.member)
     page = client.get(reverse("party:points_me"), {"year": 2025}).content.decode()
-    assert "3.00" in page and "4.00" not in page
+    assert "<strong>3</strong>" in page and "3.00" not in page and '<td class="num">4' not in page
     assert client.get(reverse("party:points_member", args=[other.pk])).status_code == 404
     assert client.get(reverse("party:points")).status_code == 404
 
@@ -157,3 +157,19 @@ def test_the_member_ledger_page_runs_a_fixed_number_of_queries(district, persona
         assert page.status_code == 200 and page.content.decode().count("<tr>") >= n
         counts[n] = len(ctx.captured_queries)
     assert counts[2] == counts[30], counts
+
+
+def test_points_read_without_trailing_zeros(district, personas, login):
+    """Stored to two places, shown as a reader writes them: 2.5, not 2.50; 3, not 3.00 (issue #4 review)."""
+    from django.template import Context, Template
+
+    me = Member.objects.get(person=personas.member.person)
+    _post(me, 1, Decimal("2.5"))
+    page = login(personas.member).get(reverse("party:points_me"), {"year": 2025}).content.decode()
+    assert "<strong>2.5</strong>" in page and "2.50" not in page
+    ranking = login(personas.community_a).get(reverse("party:points"), {"year": 2025}).content.decode()
+    assert '<td class="num">2.5</td>' in ranking and "2.50" not in ranking
+    render = Template("{% load points_tags %}{{ v|points }}").render
+    shown = [render(Context({"v": v})) for v in (Decimal("2.50"), Decimal("3.00"), Decimal("-0.25"),
+                                                 Decimal("0.00"), Decimal("120.00"), None)]
+    assert shown == ["2.5", "3", "-0.25", "0", "120", ""]

@@ -143,6 +143,9 @@ def test_member_registers_claims_pledges_records_community_confirms_points_and_a
         assert "/party/dualreg/registrations/" in desk.url
         row = desk.locator("tbody tr", has_text=name)
         _submit(desk, row.locator("button[name=action][value=confirm]"))
+        # Back on the same filter (waiting ones), which the confirmed registration has left.
+        assert "state=requested" in desk.url and desk.locator("tbody tr", has_text=name).count() == 0
+        desk.goto("/party/dualreg/registrations/")
         assert "已确认" in desk.locator("tbody tr", has_text=name).inner_text()
 
         # Then the record: the photo is there to look at before confirming.
@@ -156,6 +159,8 @@ def test_member_registers_claims_pledges_records_community_confirms_points_and_a
         assert shown.value.status == 200 and shown.value.headers["content-type"] == "image/jpeg"
         desk.go_back()
         _submit(desk, desk.locator("tbody tr", has_text=name).locator("button[name=action][value=confirm]"))
+        assert "state=recorded" in desk.url and desk.locator("tbody tr", has_text=name).count() == 0
+        desk.goto("/party/dualreg/records/")
         assert "已确认" in desk.locator("tbody tr", has_text=name).inner_text()
         _shot(desk, "party-journey-3-records-desk")
 
