@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from jiceng.accounts.models import Role
@@ -100,24 +100,84 @@ def rollup_build(*, month: str, now: datetime | None = None) -> MetricsRollupBui
     return build
 
 
+# How many rows written since the oldest build's marks the freshness check reads at most (per table);
+# past that it stops looking and treats every month as stale (computed live) until the command runs.
+LATE_ROWS_CAP = 200_000
+
+
 def rollup_fresh(months: list[str], now: datetime | None = None) -> set[str]:
     """The months whose rollup rows equal what the facts give now; one query for all of them.
     Fresh: built after the month's end plus the longest response window, no waiting dispatch turned
     due since (settles_at), and no case, event or rating past the build's marks belongs to a case
-    reported in the month."""
+    reported in the month.
+
+    The rows past the marks are read once, newest first along each primary key from the lowest mark
+    (a bounded index range on both engines, whatever the table's size), and grouped by the month of
+    their case; each build is then compared with its month's newest late ids. A correlated EXISTS per
+    month let the planners walk every case of the month and their events instead (3.5 s on SQLite
+    at 2.1 million cases)."""
     if not months:
         return set()
     now = now or timezone.now()
-    month_cases = {"case__created_at__gte": OuterRef("starts"), "case__created_at__lt": OuterRef("ends")}
-    late_event = CaseEvent.objects.filter(pk__gt=OuterRef("event_mark"), **month_cases)
-    late_rating = CaseFeedback.objects.filter(pk__gt=OuterRef("feedback_mark"), **month_cases)
-    late_case = Case.objects.filter(pk__gt=OuterRef("case_mark"), created_at__gte=OuterRef("starts"),
-                                    created_at__lt=OuterRef("ends"))
-    rows = (MetricsRollupBuild.objects.filter(month__in=months)
-            .filter(Q(settles_at__isnull=True) | Q(settles_at__gt=now))
-            .annotate(stale=Exists(late_event) | Exists(late_rating) | Exists(late_case))
-            .values_list("month", "built_at", "stale"))
-    return {m for m, built, stale in rows if not stale and month_settled(m, built)}
+    month = metrics._sql_month("c.created_at")
+    marks = ", ".join(["%s"] * len(months))
+    cap = int(LATE_ROWS_CAP)
+
+    def late(table: str, mark: str, case_col: str) -> str:
+        return (f"SELECT id, {case_col} AS case_id FROM {table} "  # noqa: S608 - constants only
+                f"WHERE id > (SELECT MIN({mark}) FROM b) ORDER BY id DESC LIMIT {cap}")
+
+    sql = f"""
+WITH b AS MATERIALIZED (
+  SELECT month, built_at, settles_at, case_mark, event_mark, feedback_mark FROM cases_metricsrollupbuild
+  WHERE month IN ({marks})
+),
+ev AS MATERIALIZED ({late("cases_caseevent", "event_mark", "case_id")}),
+fb AS MATERIALIZED ({late("cases_casefeedback", "feedback_mark", "case_id")}),
+cs AS MATERIALIZED ({late("cases_case", "case_mark", "id")}),
+touched AS MATERIALIZED (
+  SELECT {month} AS month, MAX(ev.id) AS ev, CAST(NULL AS bigint) AS fb, CAST(NULL AS bigint) AS cs
+  FROM ev JOIN cases_case c ON c.id = ev.case_id GROUP BY 1
+  UNION ALL SELECT {month}, NULL, MAX(fb.id), NULL FROM fb JOIN cases_case c ON c.id = fb.case_id GROUP BY 1
+  UNION ALL SELECT {month}, NULL, NULL, MAX(c.id) FROM cs JOIN cases_case c ON c.id = cs.case_id GROUP BY 1
+)
+SELECT b.month, b.built_at, b.settles_at,
+  (SELECT COUNT(*) FROM ev) >= {cap} OR (SELECT COUNT(*) FROM fb) >= {cap} OR (SELECT COUNT(*) FROM cs) >= {cap},
+  EXISTS (SELECT 1 FROM touched t WHERE t.month = b.month AND (t.ev > b.event_mark OR t.fb > b.feedback_mark
+                                                               OR t.cs > b.case_mark))
+FROM b"""  # noqa: S608 - constants only; values are parameters
+    with connection.cursor() as cur:
+        cur.execute(sql, list(months))
+        rows = cur.fetchall()
+    fresh = set()
+    for m, built, settles, capped, stale in rows:
+        built, settles = (_as_datetime(v) for v in (built, settles))
+        if not capped and not stale and month_settled(m, built) and (settles is None or settles > now):
+            fresh.add(m)
+    return fresh
+
+
+def _as_datetime(value) -> datetime | None:
+    # A raw cursor gives SQLite's naive UTC (as a datetime or its stored text); PostgreSQL's, aware.
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def rollup_remark(*, months: list[str], now: datetime | None = None) -> int:
+    """Move the marks of the months that are fresh now up to the present, without rebuilding them:
+    their rows are proven equal to the facts, so the freshness check need only read what is written
+    from here on. Returns how many builds moved. The command does it after its rebuilds."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        fresh = sorted(rollup_fresh(months, now))
+        if not fresh:
+            return 0
+        cutoff = now - MARK_MARGIN
+        return MetricsRollupBuild.objects.filter(month__in=fresh).update(
+            case_mark=_mark(Case, "created_at", cutoff), event_mark=_mark(CaseEvent, "at", cutoff),
+            feedback_mark=_mark(CaseFeedback, "at", cutoff))
 
 
 @dataclass(frozen=True)
@@ -193,9 +253,8 @@ def rollup_rows_sql(f, months: tuple[str, ...], scope: Q) -> tuple[str, list]:
     return sql, list(params)
 
 
-def rollup_due_months(now: datetime | None = None) -> list[str]:
-    """Months the command should (re)build: from the first case's month to the last month time has
-    settled, those without a build or whose build is not fresh."""
+def rollup_settled_months(now: datetime | None = None) -> list[str]:
+    """From the first case's month to the last month time has settled."""
     now = now or timezone.now()
     first = Case.objects.order_by("created_at").values_list("created_at", flat=True).first()
     if first is None:
@@ -206,5 +265,12 @@ def rollup_due_months(now: datetime | None = None) -> list[str]:
     while month_settled(f"{y:04d}-{m:02d}", now):
         months.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return months
+
+
+def rollup_due_months(now: datetime | None = None) -> list[str]:
+    """Months the command should (re)build: the settled months without a build or whose build is
+    not fresh."""
+    months = rollup_settled_months(now)
     fresh = rollup_fresh(months, now)
     return [mo for mo in months if mo not in fresh]
