@@ -320,20 +320,31 @@ def cube_sql(base_sql: str, now_param, rollup_sql: str = "", rollup_params=()) -
     table = "src" if rollup_sql else "per"
     with_src = (f",\nsrc AS MATERIALIZED (SELECT {counted} FROM per UNION ALL {rollup_sql})"  # noqa: S608
                 if rollup_sql else "")
-    sql = f"{per_sql(base_sql)}{with_src}\n{cube_branches(table)}\n"
+    sql = f"{per_sql(base_sql)}{with_src}{cube_tail(table)}\n"
     return sql, [now_param, *rollup_params]
 
 
-def cube_branches(table: str) -> str:
-    """SUM the Counts fields of `table` (a CTE with ROLLUP_KEYS and the Counts fields) by each of
-    CUBE_DIMS, one UNION ALL branch each."""
-    sums = ", ".join(f"SUM({name})" for name in COUNT_FIELDS)
+_PLACE_DIMS = ("month", "subdistrict_id", "community_id", "grid_id")
+_KIND_DIMS = ("category_id", "unit_id")
+
+
+def cube_tail(table: str) -> str:
+    """The end of a WITH list over `table` (a CTE with ROLLUP_KEYS and the Counts fields): SUM the
+    Counts fields by each of CUBE_DIMS, one UNION ALL branch each. The big table is grouped twice, not
+    six times: once by place and month, once by category and unit; each dimension's branch then sums
+    those few thousand groups (counts add)."""
+    sums = ", ".join(f"SUM({name}) AS {name}" for name in COUNT_FIELDS)
+    resum = ", ".join(f"SUM({name})" for name in COUNT_FIELDS)
+    place, kind = ", ".join(_PLACE_DIMS), ", ".join(_KIND_DIMS)
     branches = []
     for dim in CUBE_DIMS:
         key = ("month AS label, CAST(NULL AS integer) AS key" if dim == "month"
                else f"CAST(NULL AS varchar(7)), {dim}")
-        branches.append(f"SELECT '{dim}' AS dim, {key}, {sums} FROM {table} GROUP BY {dim}")  # noqa: S608
-    return "\nUNION ALL ".join(branches)
+        grouped = "by_place" if dim in _PLACE_DIMS else "by_kind"
+        branches.append(f"SELECT '{dim}' AS dim, {key}, {resum} FROM {grouped} GROUP BY {dim}")  # noqa: S608
+    union = "\nUNION ALL ".join(branches)
+    return (f",\nby_place AS MATERIALIZED (SELECT {place}, {sums} FROM {table} GROUP BY {place}),\n"  # noqa: S608
+            f"by_kind AS MATERIALIZED (SELECT {kind}, {sums} FROM {table} GROUP BY {kind})\n{union}")
 
 
 @dataclass
