@@ -18,8 +18,11 @@ A case counts in the period (Asia/Shanghai days) it was reported in. Cases merge
 CaseFeedback of the case that reached the resident and carries a rating (ordered by time, then id).
 
 The heavy work is one statement: the scoped cases, their events folded per case and their latest
-rating, each case's flags computed once, then summed by month, by each level of the area chain, by
-category and by unit (UNION ALL). The page runs a fixed number of queries however many areas there are.
+rating, each case's flags computed once (per_sql), then summed by month, by each level of the area chain,
+by category and by unit (UNION ALL). Settled months may instead come from the monthly rollup — the same
+flags summed once per month and place, rebuilt from the facts — but only when its build is provably
+fresh (metrics_rollup.py); otherwise they are computed live, so no figure depends on a job having run.
+The page runs a fixed number of queries however many areas or months there are.
 """
 
 from __future__ import annotations
