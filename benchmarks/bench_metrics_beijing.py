@@ -49,7 +49,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--reuse", action="store_true", help="keep the district and cases already in the database")
     p.add_argument("--no-year-floor", action="store_true", help="skip the raw year INSERT … SELECT (long)")
     p.add_argument("--skip-build", action="store_true",
-                   help="with --reuse: keep the year's rollup already built (skips 1, 2 and 7)")
+                   help="with --reuse: keep the months already built, build only the missing (skips 1, 2, 7)")
     p.add_argument("--json", default="", help="also write the figures to this JSON file")
     return p.parse_args()
 
@@ -195,8 +195,12 @@ def bench(args) -> None:
     if not args.skip_build:
         t_year = build_steps(adapt, raw_insert, period)
     else:
+        from django.core.management import call_command
+
         t_year = None
-        print(f"  (reusing {MetricsRollup.objects.count():,} rollup rows)", flush=True)
+        t_missing = once(lambda: call_command("metrics-rollup", "--stale"))
+        print(f"  (reusing {MetricsRollup.objects.count():,} rollup rows; the months missing or stale built "
+              f"in {t_missing:,.1f} s)", flush=True)
     dashboard_steps(args, adapt, district, community, comm_id, period, f, fresh, raw_insert, t_year)
 
 
