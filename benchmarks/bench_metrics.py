@@ -98,10 +98,12 @@ def _add_hours(col: str, hours: str) -> str:
     return f"datetime({col}, '+' || ({hours}) || ' hours')"
 
 
-def generate(n: int) -> None:
-    """n cases over the year before 2026-12-01 (Asia/Shanghai), with events and ratings, all made by
-    the database itself. Pseudo-random choices come from the case id (k), so a run is reproducible."""
-    from django.db import connection, transaction
+def generate(n: int, *, days: float = 365, chunks: int = 1) -> None:
+    """n cases over `days` days from 2025-12-01 (Asia/Shanghai), with events and ratings, all made by
+    the database itself. Pseudo-random choices come from the case id (k), so a run is reproducible.
+    `chunks` > 1 writes consecutive id ranges (each a stretch of time: 12 chunks are month-sized), each
+    in its own transaction, so no statement holds a year of rows at once."""
+    from django.db import connection
 
     from jiceng.areas.models import Area
     from jiceng.cases.models import Case, Category
@@ -129,10 +131,25 @@ def generate(n: int) -> None:
         cur.executemany("INSERT INTO bench_cat VALUES (%s, %s, %s)",
                         [(i, cid, departments.get(CATALOGUE.get(code[:3], 0))) for i, (cid, code) in enumerate(leaves)])
     first = (Case.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
-    G, C = len(grids), len(leaves)
-    span = 365 * 86400 / n
-    series = (f"SELECT i FROM generate_series({first}::bigint, {first + n - 1}) AS s(i)" if pg else
-              f"WITH RECURSIVE s(i) AS (SELECT {first} UNION ALL SELECT i + 1 FROM s WHERE i < {first + n - 1}) "
+    t = time.perf_counter()
+    size = -(-n // chunks)
+    for lo in range(first, first + n, size):
+        hi = min(lo + size, first + n) - 1
+        _generate_chunk(first, n, lo, hi, days, len(grids), len(leaves), pg)
+        print(f"    cases {lo - first + 1:,}-{hi - first + 1:,} written ({time.perf_counter() - t:,.0f} s)", flush=True)
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE bench_grid")
+        cur.execute("DROP TABLE bench_cat")
+    _after_load(pg, t)
+
+
+def _generate_chunk(first: int, n: int, lo: int, hi: int, days: float, G: int, C: int, pg: bool) -> None:  # noqa: N803
+    """Cases first+(lo..hi) of n, with their events and ratings, in one transaction."""
+    from django.db import connection, transaction
+
+    span = days * 86400 / n
+    series = (f"SELECT i FROM generate_series({lo}::bigint, {hi}) AS s(i)" if pg else
+              f"WITH RECURSIVE s(i) AS (SELECT {lo} UNION ALL SELECT i + 1 FROM s WHERE i < {hi}) "
               "SELECT i FROM s")
     start = "timestamptz '2025-11-30 16:00:00+00'" if pg else "'2025-11-30 16:00:00'"
     offset = f"((s.i - {first}) * {span} + (s.i * 7919) % 3600)"
@@ -157,7 +174,6 @@ def generate(n: int) -> None:
                    f"CASE WHEN {k} % 50 > 2 THEN datetime({created}, '+' || (4 + ({k} * 7 % 29) + ({k} * 13 % 40 + 1)"
                    f" + CASE WHEN {k} % 23 = 0 THEN 8 ELSE 0 END) || ' hours') END")
     empty_json = "'{}'::jsonb" if pg else "'{}'"
-    t = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"""
 INSERT INTO cases_case (id, area_path, district_id, subdistrict_id, community_id, grid_id, number, channel,
@@ -171,7 +187,7 @@ SELECT s.i, g.path, g.d, g.s, g.c, g.id, 'BM' || {lpad}, 'hotline_12345', '', ca
   CASE WHEN {k} % 50 = 0 THEN NULL ELSE {handle_due_expr} END, NULL, NULL, {closed_expr}, NULL
 FROM ({series}) s JOIN bench_grid g ON g.n = (s.i * 31) % {G} JOIN bench_cat cat ON cat.n = (s.i * 17) % {C}
 """)  # noqa: S608 - the benchmark's own constants
-        new = f"c.id >= {first}"
+        new = f"c.id BETWEEN {lo} AND {hi}"
 
         def events(seq: str, at: str, transition: str, frm: str, to: str, where: str) -> None:
             cur.execute(f"""
@@ -189,15 +205,20 @@ WHERE {new} AND {where}""")  # noqa: S608
                "c.id % 50 > 2")
         events(f"CASE WHEN {rework} THEN 8 ELSE 6 END", closed_at, "close", "verified", "closed", "c.id % 50 > 2")
         cur.execute(f"UPDATE cases_case SET version = CASE WHEN id % 50 = 0 THEN 1 WHEN id % 50 = 1 THEN 2 "
-                    f"WHEN id % 50 = 2 THEN 3 WHEN id % 23 = 0 THEN 8 ELSE 6 END WHERE id >= {first}")  # noqa: S608
+                    f"WHEN id % 50 = 2 THEN 3 WHEN id % 23 = 0 THEN 8 ELSE 6 END WHERE id BETWEEN {lo} AND {hi}")  # noqa: S608
         cur.execute(f"""
 INSERT INTO cases_casefeedback (case_id, source, rating, resolved, comment, reached, actor_id, at)
 SELECT c.id, 'follow_up',
   CASE WHEN c.id % 100 < 80 THEN 'satisfied' WHEN c.id % 100 < 93 THEN 'basically' ELSE 'unsatisfied' END,
   c.id % 100 < 93 OR c.id % 7 = 0, '', {'true' if pg else '1'}, NULL, {_add_hours('c.closed_at', '5')}
 FROM cases_case c WHERE {new} AND c.state = 'closed' AND c.id % 10 < 7""")  # noqa: S608
-        cur.execute("DROP TABLE bench_grid")
-        cur.execute("DROP TABLE bench_cat")
+
+
+def _after_load(pg: bool, t: float) -> None:
+    from django.db import connection
+
+    from jiceng.cases.models import Case
+
     if pg:
         from django.core.management.color import no_style
 
@@ -242,16 +263,16 @@ def bench_dashboard() -> None:
         user.__dict__.pop("_jiceng_scope", None)  # the scope is computed per request in real use
         return user
 
-    cube = metrics.metrics_cube(fresh(district), f)
+    cube = metrics.metrics_cube(fresh(district), f, use_rollup=False)
     total = cube.total()
     groups = sum(len(g) for g in cube.groups.values())
     print(f"  district year: {total.cases:,} cases, {groups:,} groups; rates "
           + ", ".join(f"{k} {v:.3f}" for k, v in total.rates.items() if v is not None))
     lo, hi = period.bounds
     qn = connection.ops.adapt_datetimefield_value
-    raw_base = ("SELECT id, created_at, urgency, state, closed_at, handle_due, subdistrict_id, community_id, grid_id, "
-                "category_id, unit_id FROM cases_case WHERE merged_into_id IS NULL AND created_at >= %s "
-                "AND created_at < %s")
+    raw_base = ("SELECT id, created_at, urgency, state, closed_at, handle_due, district_id, subdistrict_id, "
+                "community_id, grid_id, category_id, unit_id FROM cases_case WHERE merged_into_id IS NULL "
+                "AND created_at >= %s AND created_at < %s")
     sql, extra = cube_sql(raw_base, qn(metrics.timezone.now()))
 
     def raw_cube():
@@ -269,7 +290,7 @@ def bench_dashboard() -> None:
             cur.execute(bare_sql, [qn(lo), qn(hi)])
             return cur.fetchall()
 
-    t_cube = timed(lambda: metrics.metrics_cube(fresh(district), f))
+    t_cube = timed(lambda: metrics.metrics_cube(fresh(district), f, use_rollup=False))
     t_raw = timed(raw_cube)
     t_bare = timed(bare)
     line("metrics_cube, district year", t_cube * 1000, "ms", t_raw * 1000, "same statement run raw")

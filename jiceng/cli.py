@@ -8,6 +8,7 @@
     jiceng token create NAME   print a new API token for a user
     jiceng import KIND FILE    import areas, party organizations or units from Excel
     jiceng export KIND FILE    export them to Excel
+    jiceng metrics-rollup --stale   rebuild the settled months of the metrics rollup (run nightly)
 
 `manage.py` keeps working and knows the same commands.
 """

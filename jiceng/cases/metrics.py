@@ -18,8 +18,11 @@ A case counts in the period (Asia/Shanghai days) it was reported in. Cases merge
 CaseFeedback of the case that reached the resident and carries a rating (ordered by time, then id).
 
 The heavy work is one statement: the scoped cases, their events folded per case and their latest
-rating, each case's flags computed once, then summed by month, by each level of the area chain, by
-category and by unit (UNION ALL). The page runs a fixed number of queries however many areas there are.
+rating, each case's flags computed once (per_sql), then summed by month, by each level of the area chain,
+by category and by unit (UNION ALL). Settled months may instead come from the monthly rollup — the same
+flags summed once per month and place, rebuilt from the facts — but only when its build is provably
+fresh (metrics_rollup.py); otherwise they are computed live, so no figure depends on a job having run.
+The page runs a fixed number of queries however many areas or months there are.
 """
 
 from __future__ import annotations
@@ -29,8 +32,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
+from functools import reduce
+from operator import or_
 
 from django.db import connection
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -200,10 +206,18 @@ _CHILD_FIELD = {"district": "subdistrict_id", "subdistrict": "community_id", "co
                 "grid": "grid_id"}
 
 
-def _base_cases(user, f: MetricFilters):
-    """The cases the figures are about: in scope, not merged, reported in the period, filtered."""
+def _base_cases(user, f: MetricFilters, ranges=None):
+    """The cases the figures are about: in scope, not merged, reported in the period (or only in the
+    half-open `ranges` of it that are computed live), filtered."""
     lo, hi = f.period.bounds
-    qs = Case.objects.filter(case_scope_q(user), merged_into__isnull=True, created_at__gte=lo, created_at__lt=hi)
+    if ranges is None:
+        ranges = ((lo, hi),)
+    # The ranges alone bound created_at (they lie inside the period): with the period's bounds beside
+    # them SQLite walked the created_at index over the whole period (2.1 million cases) to find none.
+    # No range left (every month from the rollup): an empty range still compiles to SQL, and reads nothing.
+    when = reduce(or_, (Q(created_at__gte=a, created_at__lt=b) for a, b in ranges)) if ranges else Q(
+        created_at__gte=lo, created_at__lt=lo)
+    qs = Case.objects.filter(when, case_scope_q(user), merged_into__isnull=True)
     if f.area is not None:
         qs = qs.filter(**{_CHAIN_FIELD[f.area.kind]: f.area.pk})
     if f.unit_id:
@@ -230,14 +244,28 @@ def _sql_seconds(later: str, earlier: str) -> str:
 
 # The groupings every dashboard table is read from (one UNION ALL branch each, one statement in all).
 CUBE_DIMS = ("month", "subdistrict_id", "community_id", "grid_id", "category_id", "unit_id")
+# What a case's flags are keyed by in `per` and in the monthly rollup: the month, the whole area chain
+# (the district too, so a district's scope is expressible on rollup rows), category and unit.
+ROLLUP_KEYS = ("month", "district_id", *CUBE_DIMS[1:])
+# The longest response window: a month's figures can still change by time alone until its last day
+# plus this (a dispatch never accepted becomes "response due" when its window passes).
+LONGEST_RESPONSE = timedelta(hours=max(RESPONSE_LIMIT_HOURS.values()))
+# The columns base_sql must select (the scoped case query, live; every case of a month, for the rollup).
+BASE_COLUMNS = ("id", "created_at", "urgency", "state", "closed_at", "handle_due", *ROLLUP_KEYS[1:])
 
 
-def cube_sql(base_sql: str, now_param) -> tuple[str, list]:
-    """The one statement behind every figure, around the scoped case query `base_sql` (which selects
-    id, created_at, urgency, state, closed_at, handle_due and the chain, category and unit): each case's
-    events folded through the (case, seq) index (`e`), its latest rating through the (case, -at) index
-    (`f`), its flags (`per`) — each once — then summed by each of CUBE_DIMS.
-    Rows: (dimension, month or null, id or null, *Counts fields)."""
+def _sql_epoch(col: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM {col})"
+    return f"((julianday({col}) - 2440587.5) * 86400.0)"
+
+
+def per_sql(base_sql: str) -> str:
+    """The one definition of the per-case flags: `WITH e, f, per` around the case query `base_sql`
+    (selecting BASE_COLUMNS), one `%s` parameter (now, after base_sql's own). `per` has ROLLUP_KEYS,
+    `cases` (1) and the other Counts fields, and `due_next`: the epoch second at which a dispatched,
+    not yet accepted case becomes "response due" (null if it is due already or not waiting).
+    Used by the live statement (cube_sql) and by the rollup's build, so there is one set of formulas."""
     urgent = ", ".join(f"'{u}'" for u, h in RESPONSE_LIMIT_HOURS.items() if h != RESPONSE_LIMIT_HOURS["normal"])
     normal_s = RESPONSE_LIMIT_HOURS["normal"] * 3600
     urgent_s = min(RESPONSE_LIMIT_HOURS.values()) * 3600
@@ -245,18 +273,10 @@ def cube_sql(base_sql: str, now_param) -> tuple[str, list]:
     waited = _sql_seconds("%s", "x.first_dispatch")
     delay = _sql_seconds("x.first_accept", "x.first_dispatch")
     closed = f"x.state = '{CaseState.CLOSED}'"
-    sums = ", ".join(f"SUM({name})" for name in COUNT_FIELDS[1:])
-    branches = []
-    for dim in CUBE_DIMS:
-        key = ("month AS label, CAST(NULL AS integer) AS key" if dim == "month"
-               else f"CAST(NULL AS varchar(7)), {dim}")
-        branches.append(f"SELECT '{dim}' AS dim, {key}, COUNT(*), {sums} FROM per GROUP BY {dim}")  # noqa: S608
-    union = "\nUNION ALL ".join(branches)
-    cols = "c.id, c.created_at, c.urgency, c.state, c.closed_at, c.handle_due, " + ", ".join(
-        f"c.{d}" for d in CUBE_DIMS[1:])
+    cols = ", ".join(f"c.{col}" for col in BASE_COLUMNS)
     latest = ("(SELECT f.{col} FROM cases_casefeedback f WHERE f.case_id = e.id AND f.reached AND f.rating <> '' "
               "ORDER BY f.at DESC, f.id DESC LIMIT 1)")
-    sql = f"""
+    return f"""
 WITH e AS MATERIALIZED (
   SELECT {cols},
          MIN(CASE WHEN ev.transition = 'dispatch' THEN ev.at END) AS first_dispatch,
@@ -269,11 +289,15 @@ WITH e AS MATERIALIZED (
 f AS MATERIALIZED (
   SELECT e.*, {latest.format(col="rating")} AS rating, {latest.format(col="resolved")} AS resolved FROM e
 ),
+w AS MATERIALIZED (
+  SELECT x.*, {limit} AS lim, CASE WHEN x.first_dispatch IS NOT NULL AND x.first_accept IS NULL
+                                   THEN {waited} END AS waited FROM f x
+),
 per AS MATERIALIZED (
-  SELECT {_sql_month('x.created_at')} AS month, {", ".join(f"x.{d}" for d in CUBE_DIMS[1:])},
-    CASE WHEN x.first_dispatch IS NOT NULL AND (x.first_accept IS NOT NULL OR {waited} > {limit})
+  SELECT {_sql_month('x.created_at')} AS month, {", ".join(f"x.{d}" for d in ROLLUP_KEYS[1:])}, 1 AS cases,
+    CASE WHEN x.first_dispatch IS NOT NULL AND (x.first_accept IS NOT NULL OR x.waited > x.lim)
          THEN 1 ELSE 0 END AS response_due,
-    CASE WHEN x.first_accept IS NOT NULL AND {delay} <= {limit} THEN 1 ELSE 0 END AS responded,
+    CASE WHEN x.first_accept IS NOT NULL AND {delay} <= x.lim THEN 1 ELSE 0 END AS responded,
     CASE WHEN x.resolved IS NOT NULL THEN 1 ELSE 0 END AS answered,
     CASE WHEN x.resolved THEN 1 ELSE 0 END AS resolved,
     CASE WHEN x.rating IS NOT NULL THEN 1 ELSE 0 END AS rated,
@@ -282,12 +306,48 @@ per AS MATERIALIZED (
     CASE WHEN {closed} THEN 1 ELSE 0 END AS closed,
     CASE WHEN {closed} AND (x.handle_due IS NULL OR x.closed_at <= x.handle_due) THEN 1 ELSE 0 END AS on_time,
     x.handled,
-    CASE WHEN x.handled = 1 AND x.reworked = 1 THEN 1 ELSE 0 END AS reworked
-  FROM f x
-)
-{union}
-"""  # noqa: S608 - only constants and the compiled ORM query are interpolated; values are parameters
-    return sql, [now_param]
+    CASE WHEN x.handled = 1 AND x.reworked = 1 THEN 1 ELSE 0 END AS reworked,
+    CASE WHEN x.waited <= x.lim THEN {_sql_epoch('x.first_dispatch')} + x.lim END AS due_next
+  FROM w x
+)"""  # noqa: S608 - only constants and the compiled ORM query are interpolated; values are parameters
+
+
+def cube_sql(base_sql: str, now_param, rollup_sql: str = "", rollup_params=()) -> tuple[str, list]:
+    """The one statement behind every figure, around the scoped case query `base_sql` (which selects
+    BASE_COLUMNS): each case's flags (`per_sql`: its events folded through the (case, seq) index, its
+    latest rating through the (case, -at) index, each once), plus, if given, the rollup rows selected by
+    `rollup_sql` (ROLLUP_KEYS then the Counts fields), then summed by each of CUBE_DIMS.
+    Rows: (dimension, month or null, id or null, *Counts fields). Parameters: base_sql's, then these."""
+    counted = ", ".join((*ROLLUP_KEYS, *COUNT_FIELDS))
+    # Without rollup rows the branches read `per` itself (no second copy of every case's flags).
+    table = "src" if rollup_sql else "per"
+    with_src = (f",\nsrc AS MATERIALIZED (SELECT {counted} FROM per UNION ALL {rollup_sql})"  # noqa: S608
+                if rollup_sql else "")
+    sql = f"{per_sql(base_sql)}{with_src}{cube_tail(table)}\n"
+    return sql, [now_param, *rollup_params]
+
+
+_PLACE_DIMS = ("month", "subdistrict_id", "community_id", "grid_id")
+_KIND_DIMS = ("category_id", "unit_id")
+
+
+def cube_tail(table: str) -> str:
+    """The end of a WITH list over `table` (a CTE with ROLLUP_KEYS and the Counts fields): SUM the
+    Counts fields by each of CUBE_DIMS, one UNION ALL branch each. The big table is grouped twice, not
+    six times: once by place and month, once by category and unit; each dimension's branch then sums
+    those few thousand groups (counts add)."""
+    sums = ", ".join(f"SUM({name}) AS {name}" for name in COUNT_FIELDS)
+    resum = ", ".join(f"SUM({name})" for name in COUNT_FIELDS)
+    place, kind = ", ".join(_PLACE_DIMS), ", ".join(_KIND_DIMS)
+    branches = []
+    for dim in CUBE_DIMS:
+        key = ("month AS label, CAST(NULL AS integer) AS key" if dim == "month"
+               else f"CAST(NULL AS varchar(7)), {dim}")
+        grouped = "by_place" if dim in _PLACE_DIMS else "by_kind"
+        branches.append(f"SELECT '{dim}' AS dim, {key}, {resum} FROM {grouped} GROUP BY {dim}")  # noqa: S608
+    union = "\nUNION ALL ".join(branches)
+    return (f",\nby_place AS MATERIALIZED (SELECT {place}, {sums} FROM {table} GROUP BY {place}),\n"  # noqa: S608
+            f"by_kind AS MATERIALIZED (SELECT {kind}, {sums} FROM {table} GROUP BY {kind})\n{union}")
 
 
 @dataclass
@@ -303,16 +363,26 @@ class Cube:
         return total
 
 
-def metrics_cube(user, f: MetricFilters) -> Cube:
-    """One query: the scoped, filtered cases' numerators and denominators by each of CUBE_DIMS."""
+def metrics_cube(user, f: MetricFilters, *, use_rollup: bool = True) -> Cube:
+    """The scoped, filtered cases' numerators and denominators by each of CUBE_DIMS. Two queries: which
+    whole months of the period the monthly rollup answers (provably fresh builds, metrics_rollup), then
+    one statement summing those months' rollup rows and every other case's flags computed live.
+    `use_rollup=False` computes everything live (one query)."""
+    from . import metrics_rollup
+
     if not can_view_metrics(user):
         raise Http404
-    base = _base_cases(user, f).order_by().values(
-        "id", "created_at", "urgency", "state", "closed_at", "handle_due", "subdistrict_id", "community_id",
-        "grid_id", "category_id", "unit_id")
+    ranges, rollup_sql, rollup_params = None, "", []
+    if use_rollup:
+        plan, scope = metrics_rollup.rollup_plan(user, f)
+        if plan.rollup_months:
+            ranges = plan.live_ranges
+            rollup_sql, rollup_params = metrics_rollup.rollup_rows_sql(f, plan.rollup_months, scope)
+    base = _base_cases(user, f, ranges).order_by().values(*BASE_COLUMNS)
     base_sql, base_params = base.query.sql_with_params()
-    sql, extra = cube_sql(base_sql, connection.ops.adapt_datetimefield_value(timezone.now()))
-    # The CTE `base` comes first in the text, so its parameters come first, then `now`.
+    sql, extra = cube_sql(base_sql, connection.ops.adapt_datetimefield_value(timezone.now()),
+                          rollup_sql, rollup_params)
+    # The case query comes first in the text, so its parameters come first, then `now`, then the rollup's.
     with connection.cursor() as cur:
         cur.execute(sql, [*base_params, *extra])
         rows = cur.fetchall()
@@ -377,8 +447,8 @@ def _child_level(area: Area | None, user) -> str:
 
 
 def metrics_dashboard(user, f: MetricFilters) -> Dashboard:
-    """Every table of the dashboard: four queries (the cube, then the names of its areas, categories
-    and units), whatever the number of areas."""
+    """Every table of the dashboard: five queries (the months the rollup answers, the cube, then the
+    names of its areas, of its categories and of its units), whatever the number of areas or months."""
     cube = metrics_cube(user, f)
     level = _child_level(f.area, user)
     level_field = {"subdistrict": "subdistrict_id", "community": "community_id", "grid": "grid_id"}[level]
@@ -390,8 +460,12 @@ def metrics_dashboard(user, f: MetricFilters) -> Dashboard:
 
     area_ids = {k for k in (*by_level, *by_grid) if k is not None}
     areas = {a["id"]: a for a in Area.objects.filter(pk__in=area_ids).values("id", "name", "code")}
-    cats = {c["id"]: c for c in Category.objects.filter(depth=1).values("id", "code", "name", "path")}
-    leaf_paths = dict(Category.objects.filter(pk__in=[k for k in by_leaf if k]).values_list("id", "path"))
+    # One query for the major classes and the paths of the leaves counted (the rollup's freshness
+    # check is the query this saves: the dashboard's count stays what it was).
+    read = list(Category.objects.filter(Q(depth=1) | Q(pk__in=[k for k in by_leaf if k]))
+                .values("id", "code", "name", "path", "depth"))
+    cats = {c["id"]: c for c in read if c["depth"] == 1}
+    leaf_paths = {c["id"]: c["path"] for c in read}
     major_by_path = {c["path"]: c["id"] for c in cats.values()}
     by_major: dict[int, Counts] = defaultdict(Counts)
     for leaf, counts in by_leaf.items():

@@ -143,6 +143,7 @@ from .feedback_models import *  # noqa: F401,F403,E402
 from .hotline_models import *  # noqa: F401,F403,E402
 from .open311_models import *  # noqa: F401,F403,E402
 from .resident_models import *  # noqa: F401,F403,E402
+from .rollup_models import *  # noqa: F401,F403,E402
 from .supervision_models import *  # noqa: F401,F403,E402
 from .suspension_models import *  # noqa: F401,F403,E402
 from .whistle_models import *  # noqa: F401,F403,E402
