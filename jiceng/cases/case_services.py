@@ -27,7 +27,7 @@ from jiceng.areas.models import Area
 from jiceng.people.services import area_chain, personal_fields
 from jiceng.units.models import Unit
 
-from . import calendar, workflow
+from . import calendar, case_notices, workflow
 from .attachments import attachments_add
 from .case_models import Case, CaseChannel, CaseCounter, CaseEvent, CaseState, DispatchCatalogue
 from .models import Category, Urgency
@@ -273,8 +273,10 @@ def case_dispatch(*, actor, case: Case, unit: Unit | None, expected_version: int
     locked.triage_reason = ""
     locked.handle_due = stage_due(locked.category, "handle", locked.urgency, now)
     locked.verify_due = None
-    return _commit(locked, actor=actor, action="dispatch", from_state=state, note=note, request=request,
-                   data={"unit": unit.pk if unit else None})
+    locked = _commit(locked, actor=actor, action="dispatch", from_state=state, note=note, request=request,
+                     data={"unit": unit.pk if unit else None})
+    case_notices.dispatched(locked)
+    return locked
 
 
 @transaction.atomic
@@ -320,8 +322,10 @@ def case_return(*, actor, case: Case, expected_version: int, reason: str = "", n
     locked.unit = None
     locked.handle_due = None
     locked.dispatch_due = stage_due(locked.category, "dispatch", locked.urgency, timezone.now())
-    return _commit(locked, actor=actor, action="return", from_state=state, note=reason, request=request,
-                   data={"unit": returned_by})
+    locked = _commit(locked, actor=actor, action="return", from_state=state, note=reason, request=request,
+                     data={"unit": returned_by})
+    case_notices.returned(locked, reason=reason)
+    return locked
 
 
 @transaction.atomic
@@ -337,6 +341,7 @@ def case_handle(*, actor, case: Case, expected_version: int, note: str = "", pho
                      data={"photos": len(photos)} if photos else None)
     if photos:
         attachments_add(case=locked, files=photos, actor=actor, event=locked.events.order_by("-seq").first())
+    case_notices.handled(locked)
     return locked
 
 

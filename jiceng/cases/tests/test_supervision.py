@@ -67,7 +67,7 @@ def test_community_urges_the_department_which_replies(personas, district, cat):
     c = overdue(new_case(personas, cat, unit=district.department))
     order = sup.supervision_issue(actor=personas.community_a, case=c, note="请今天处理")
     assert order.level == "community" and order.reply_due > timezone.now()
-    notice = Notice.objects.get(user=personas.department)
+    notice = Notice.objects.get(user=personas.department, kind="case.urge")
     assert notice.kind == "case.urge" and c.number in notice.title and notice.url == f"/cases/{c.number}/"
     assert AuditEvent.objects.filter(action="case.supervise", object_id=str(c.pk)).exists()
     assert sel.orders(personas.department, state="open").get() == order
@@ -83,7 +83,7 @@ def test_community_urges_the_department_which_replies(personas, district, cat):
 def test_grid_handled_case_urges_its_grid_workers(personas, district, cat):
     c = new_case(personas, cat, unit=None)  # the grid's own workers handle it
     sup.supervision_issue(actor=personas.subdistrict_staff, case=c, note="抓紧")
-    assert list(Notice.objects.values_list("user__username", flat=True)) == ["p_grid"]
+    assert list(Notice.objects.filter(kind="case.urge").values_list("user__username", flat=True)) == ["p_grid"]
 
 
 def test_who_may_urge(personas, district, cat):
