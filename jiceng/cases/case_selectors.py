@@ -159,8 +159,8 @@ def case_detail(user, number: str, *, request=None) -> CaseDetail:
     events = list(case.events.select_related("actor").order_by("seq"))
     actions = workflow.allowed_actions(scope_for(user), case)
     handlers = frozenset(e.actor_id for e in events if e.transition == "handle")
-    if user.pk in handlers and "verify" in actions:
-        actions.remove("verify")
+    if user.pk in handlers:
+        actions = [a for a in actions if a not in workflow.NOT_BY_HANDLER]
     return CaseDetail(case, events, actions, handlers)
 
 

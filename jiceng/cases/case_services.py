@@ -362,9 +362,11 @@ def case_verify(*, actor, case: Case, expected_version: int, note: str = "", req
 
 @transaction.atomic
 def case_rework(*, actor, case: Case, expected_version: int, note: str = "", request=None) -> Case:
-    """The verifier finds the work not done: back to the unit, with a fresh handle clock."""
+    """The verifier (not the handler) finds the work not done: back to the unit, with a fresh handle clock."""
     locked, state = _transition(actor=actor, case=case, action="rework", expected_version=expected_version,
                                 note=note)
+    if actor.pk in handler_ids(locked):
+        raise ValidationError({"__all__": [_("The handler cannot send their own work back for rework.")]})
     locked.handle_due = stage_due(locked.category, "handle", locked.urgency, timezone.now())
     locked.verify_due = None
     return _commit(locked, actor=actor, action="rework", from_state=state, note=note, request=request)

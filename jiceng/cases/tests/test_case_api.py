@@ -133,3 +133,22 @@ def test_detail_fixed_queries(login, personas, district, cat, django_assert_max_
     with django_assert_max_num_queries(len(few.captured_queries)):
         r = client.get(f"{API}/items/{long.number}")
     assert len(r.json()["events"]) == 7 and r.json()["actions"] == ["dispatch"]
+
+
+def test_the_handler_is_offered_no_judgement_of_their_own_work(login, personas, district, cat):  # noqa: F811
+    """A grid worker handles the grid's own case and is a verifier too: on that case, the page and the API
+    offer them neither verify nor rework, and the API refuses both (422), while the community may."""
+    c = report(personas.community_a, cat)
+    c = svc.case_dispatch(actor=personas.community_a, case=c, unit=None, expected_version=c.version)
+    c = svc.case_accept(actor=personas.grid_worker, case=c, expected_version=c.version)
+    c = svc.case_handle(actor=personas.grid_worker, case=c, expected_version=c.version, note="清理了")
+    grid = login(personas.grid_worker)
+    url = f"{API}/items/{c.number}"
+    assert not {"verify", "rework"} & set(grid.get(url).json()["actions"])
+    page = grid.get(f"/cases/{c.number}/").content.decode()
+    assert f"/cases/{c.number}/rework/" not in page and f"/cases/{c.number}/verify/" not in page
+    for action in ("verify", "rework"):
+        assert post(grid, f"{url}/{action}", {"expected_version": c.version, "note": "x"}).status_code == 422
+    community = login(personas.community_a)
+    assert {"verify", "rework"} <= set(community.get(url).json()["actions"])
+    assert f"/cases/{c.number}/rework/" in community.get(f"/cases/{c.number}/").content.decode()

@@ -275,7 +275,11 @@ def test_handler_cannot_verify_own_work(personas, district, cat):
     c = svc.case_handle(actor=personas.grid_worker, case=c, expected_version=c.version, note="清理了")
     with pytest.raises(ValidationError, match="cannot verify"):
         svc.case_verify(actor=personas.grid_worker, case=c, expected_version=c.version)
-    assert "verify" not in sel.case_detail(personas.grid_worker, c.number).actions
+    with pytest.raises(ValidationError, match="cannot send their own work back"):
+        svc.case_rework(actor=personas.grid_worker, case=c, expected_version=c.version, note="再弄一下")
+    # The worker who handled it is offered neither judgement; another verifier is offered both.
+    assert not {"verify", "rework"} & set(sel.case_detail(personas.grid_worker, c.number).actions)
+    assert {"verify", "rework"} <= set(sel.case_detail(personas.community_a, c.number).actions)
     c = svc.case_rework(actor=personas.community_a, case=c, expected_version=c.version, note="没清干净")
     assert c.state == CaseState.ACCEPTED
 
