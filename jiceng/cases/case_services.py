@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,14 +47,23 @@ class ConflictError(Exception):
 def stage_due(category: Category, stage: str, urgency: str, start: datetime) -> datetime | None:
     """When `stage` ends if it starts at `start`: the category's limits (else its major class's),
     steps of a staged limit one after another, on the working-day calendar. None without a limit."""
-    rows, _owner = _pick(_ancestors_and_self(category), stage, urgency)
-    if not rows:
-        return None
+    return stage_dues(category, (stage,), urgency, start)[stage]
+
+
+def stage_dues(category: Category, stages: tuple[str, ...], urgency: str, start: datetime
+               ) -> dict[str, datetime | None]:
+    """stage_due for several stages starting together (intake's register and dispatch limits): the
+    category's limits and the calendar's overrides are read once for all of them."""
+    chain = _ancestors_and_self(category)
     cal = calendar.WorkingCalendar()
-    due = start
-    for row in rows:
-        due = cal.deadline_add(due, row.amount, row.unit)
-    return due
+    dues: dict[str, datetime | None] = {}
+    for stage in stages:
+        rows, _owner = _pick(chain, stage, urgency)
+        due = start if rows else None
+        for row in rows:
+            due = cal.deadline_add(due, row.amount, row.unit)
+        dues[stage] = due
+    return dues
 
 
 def catalogue_unit(category: Category, area_path: str) -> Unit | None:
@@ -102,18 +111,25 @@ def route(*, category: Category, lat: float | None, lng: float | None, crs: str,
 
 def _next_number(now: datetime) -> str:
     day = timezone.localtime(now, calendar.LOCAL).date()
-    counter, _created = CaseCounter.objects.select_for_update().get_or_create(day=day)
-    CaseCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
-    counter.refresh_from_db(fields=["last"])
-    return f"GL{day:%Y%m%d}{counter.last:05d}"
+    # The UPDATE counts and holds the day's row locked until the intake commits, so the SELECT after it
+    # reads this intake's own number: two statements a report (the day's first report creates the row).
+    if not CaseCounter.objects.filter(day=day).update(last=F("last") + 1):
+        try:
+            with transaction.atomic():
+                CaseCounter.objects.create(day=day, last=1)
+        except IntegrityError:  # another intake created the day's row first
+            CaseCounter.objects.filter(day=day).update(last=F("last") + 1)
+    last = CaseCounter.objects.filter(day=day).values_list("last", flat=True).get()
+    return f"GL{day:%Y%m%d}{last:05d}"
 
 
 # --- intake ---------------------------------------------------------------------------------------
 
 
 def _append(case: Case, *, actor, transition: str, from_state: str, note: str = "", data: dict | None = None,
-            at: datetime | None = None) -> CaseEvent:
-    last = case.events.order_by("-seq").values_list("seq", flat=True).first() or 0
+            at: datetime | None = None, first: bool = False) -> CaseEvent:
+    """Append the case's next event; `first`: a new case's first event (no need to look up the last)."""
+    last = 0 if first else case.events.order_by("-seq").values_list("seq", flat=True).first() or 0
     return CaseEvent.objects.create(case=case, seq=last + 1, at=at or timezone.now(), actor=actor,
                                     transition=transition, from_state=from_state, to_state=case.state,
                                     note=note, data=data or {})
@@ -183,6 +199,7 @@ def case_report(
         lat, lng = geo.to_wgs84(lat, lng, crs)
     now = timezone.now()
     state = CaseState.REGISTERED if routed.unit else CaseState.TRIAGE
+    dues = stage_dues(category, ("register", "dispatch"), urgency, now)
     with transaction.atomic():
         case = Case.objects.create(
             number=_next_number(now),
@@ -203,11 +220,11 @@ def case_report(
             triage_reason=routed.reason if state == CaseState.TRIAGE else "",
             created_by=actor,
             created_at=now,
-            register_due=stage_due(category, "register", urgency, now),
-            dispatch_due=stage_due(category, "dispatch", urgency, now),
+            register_due=dues["register"],
+            dispatch_due=dues["dispatch"],
             **routed.chain,
         )
-        _append(case, actor=actor, transition="report", from_state="", at=now,
+        _append(case, actor=actor, transition="report", from_state="", at=now, first=True,
                 data={"channel": channel, "suggested_unit": routed.unit.pk if routed.unit else None,
                       "triage_reason": case.triage_reason})
         audit_record(actor=actor, action="case.report", obj=case, request=request,
