@@ -136,7 +136,8 @@ def inbox_rows_query(ids: list[int]) -> QuerySet:
 def case_get(user, number: str, *, request=None) -> Case:
     """One case in the user's scope, or 404 (an out-of-scope attempt is logged as a security event)."""
     case = with_due(Case.objects.filter(case_scope_q(user), number=number)).select_related(
-        "category", "unit", "suggested_unit", "building", "district", "subdistrict", "community", "grid").first()
+        "category", "unit", "suggested_unit", "building", "district", "subdistrict", "community", "grid",
+        "hotline_ticket").first()
     if case is not None:
         return case
     outside = Case.objects.filter(number=number).first()
@@ -162,6 +163,15 @@ def case_detail(user, number: str, *, request=None) -> CaseDetail:
     if user.pk in handlers:
         actions = [a for a in actions if a not in workflow.NOT_BY_HANDLER]
     return CaseDetail(case, events, actions, handlers)
+
+
+def hotline_due(case: Case):
+    """The city platform's own deadline of a 12345 work order (its handle deadline once dispatched), or
+    None; read from the ticket case_get joined in."""
+    try:
+        return case.hotline_ticket.due_at
+    except Case.hotline_ticket.RelatedObjectDoesNotExist:
+        return None
 
 
 def is_near_due(case: Case) -> bool:

@@ -66,6 +66,21 @@ def stage_dues(category: Category, stages: tuple[str, ...], urgency: str, start:
     return dues
 
 
+def handle_due(case: Case, start: datetime) -> datetime | None:
+    """The handle deadline of a case sent to a unit at `start`. A 12345 hotline work order that carries
+    the city platform's own deadline keeps it, earlier or later than the category's: the city assesses
+    the district on its deadline (办结时限), so the inbox's overdue and near-due, the reminders and the
+    on-time rate must count against the same one. A rework or a second dispatch does not give the
+    resident's call more time, so the city's deadline stands then too. Otherwise: the category's limit."""
+    if case.channel == CaseChannel.HOTLINE_12345:
+        from .hotline_models import HotlineTicket
+
+        city = HotlineTicket.objects.filter(case_id=case.pk).values_list("due_at", flat=True).first()
+        if city is not None:
+            return city
+    return stage_due(case.category, "handle", case.urgency, start)
+
+
 def catalogue_unit(category: Category, area_path: str) -> Unit | None:
     """The unit the dispatch catalogue names for this category at this place: the entry on the
     deepest area containing the place wins; among those, the most specific category."""
@@ -288,7 +303,7 @@ def case_dispatch(*, actor, case: Case, unit: Unit | None, expected_version: int
     now = timezone.now()
     locked.unit = unit
     locked.triage_reason = ""
-    locked.handle_due = stage_due(locked.category, "handle", locked.urgency, now)
+    locked.handle_due = handle_due(locked, now)
     locked.verify_due = None
     locked = _commit(locked, actor=actor, action="dispatch", from_state=state, note=note, request=request,
                      data={"unit": unit.pk if unit else None})
@@ -384,7 +399,7 @@ def case_rework(*, actor, case: Case, expected_version: int, note: str = "", req
                                 note=note)
     if actor.pk in handler_ids(locked):
         raise ValidationError({"__all__": [_("The handler cannot send their own work back for rework.")]})
-    locked.handle_due = stage_due(locked.category, "handle", locked.urgency, timezone.now())
+    locked.handle_due = handle_due(locked, timezone.now())
     locked.verify_due = None
     return _commit(locked, actor=actor, action="rework", from_state=state, note=note, request=request)
 
