@@ -13,10 +13,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext
-from ninja import Field, Query, Schema
+from ninja import Field, File, Form, Query, Schema, UploadedFile
 
 from jiceng.accounts import roles
 from jiceng.areas.models import Area
+from jiceng.core.uploads import MAX_PHOTOS
 from jiceng.party.api import PageQuery, field_error, page_of, require, unprocessable
 from jiceng.units.models import Unit
 
@@ -236,6 +237,31 @@ def case_action(request, number: str, action: str, payload: ActionIn):
         return 409, {"detail": str(exc), "version": current}
     except DjangoValidationError as exc:
         raise unprocessable(exc, {"note": "reason" if action == "return" else "note"}) from exc
+    return 200, _detail_or_gone(request, case)
+
+
+def photo_errors(exc: DjangoValidationError) -> DjangoValidationError:
+    """attachments_add names the bad files without a field: they are the `photos` field's errors."""
+    return exc if hasattr(exc, "error_dict") else DjangoValidationError({"photos": exc.messages})
+
+
+@router.post("/items/{number}/handle/photos", response={200: CaseDetailOut, 409: ConflictOut},
+             summary="Report the work done with photos of the result (multipart/form-data)",
+             description=f"The handle action with up to {MAX_PHOTOS} photos (JPEG, PNG or WebP, checked by content "
+                         "and size as on the case page); a bad photo fails the whole report (422 on `photos`).")
+def case_handle_with_photos(request, number: str, expected_version: Form[int] = 0, note: Form[str] = "",
+                            photos: File[list[UploadedFile]] = None):
+    case = sel.case_get(request.auth, number, request=request)
+    try:
+        svc.case_act(actor=request.auth, case=case, action="handle", expected_version=expected_version,
+                     note=note[:2000], photos=list(photos or [])[: MAX_PHOTOS + 1], request=request)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    except svc.ConflictError as exc:
+        current = Case.objects.filter(pk=case.pk).values_list("version", flat=True).first() or 0
+        return 409, {"detail": str(exc), "version": current}
+    except DjangoValidationError as exc:
+        raise unprocessable(photo_errors(exc)) from exc
     return 200, _detail_or_gone(request, case)
 
 

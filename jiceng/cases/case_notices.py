@@ -1,14 +1,18 @@
-"""Who is told about a case's transitions, and how.
+"""Who is told of a case's transitions, and on which channels.
 
-The rule (one place, so the channels stay predictable for the people on duty):
-- a dispatch tells whoever must act: the unit's department handlers, or, when the case goes to the
-  grid's own workers, the grid workers of its grid — in the app and by email; urgent and emergency
-  dispatches also go to the area's WeCom/DingTalk group robots, because minutes count and the duty
-  group watches the robot, while an ordinary dispatch in every group would drown the urgent ones;
-- a return (wrong unit) tells the community and subdistrict staff over the case's place, who dispatch
-  again — in the app and by email, not to the robots (it concerns one office);
-- whistles, emergency linkage and supervision orders notify in their own services (robots included).
-Notices are written in the transition's transaction; email and robots leave after commit (notify()).
+Every notice goes through notify(): in the app inside the transition's transaction, by email and to the
+area's group robots (WeCom, DingTalk) after it commits, so a rolled-back transition tells no one.
+
+Which notices go to the robots (a group chat every worker of the area reads): only what the whole area must
+see at once, or the group fills with routine traffic nobody reads any more.
+  - dispatch of an urgent or emergency case: yes (the unit must move now, and the group sees who has it);
+    of a normal case: in the app and by email only, to the unit's handlers or the grid's workers;
+  - return: in the app and by email only, to the community that dispatches the case again;
+  - handled, waiting for verification: in the app and by email only, to the community that verifies;
+  - whistles and emergency linkage: yes (whistle_services);
+  - supervision: an urging order at community level in the app and by email only, at subdistrict or
+    district level and every escalation also to the robots (supervision_services);
+  - near-due and overdue reminders: yes (jiceng.notify.reminders).
 """
 
 from __future__ import annotations
@@ -17,18 +21,23 @@ from collections.abc import Iterable
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiceng.accounts.models import Role, RoleGrant, User
 from jiceng.notify.services import chain_prefixes, notify
 
-from .calendar import LOCAL
+from . import calendar
 from .case_models import Case, CaseState
 from .models import Urgency
 
+# Urgencies whose dispatch is also posted to the area's robots.
 ROBOT_URGENCIES = frozenset({Urgency.URGENT, Urgency.EMERGENCY})
 # The states in which the case is with its unit or grid workers (they are the ones to act).
 AT_UNIT = (CaseState.DISPATCHED, CaseState.ACCEPTED, CaseState.SUSPENDED)
+
+
+# --- who: shared by the transitions, whistles, supervision, residents' ratings and the reminders ---------
 
 
 def department_handlers(unit_ids: Iterable[int]) -> list[User]:
@@ -63,18 +72,41 @@ def case_handlers(case: Case) -> list[User]:
     return list({g.user_id: g.user for g in grants}.values())
 
 
-def notify_dispatched(case: Case) -> None:
-    title = _("Case %(number)s is yours to handle: %(category)s") % {
-        "number": case.number, "category": case.category.name}
-    body = case.description[:200]
-    if case.handle_due:
-        body += "\n" + _("Handle by %(due)s") % {"due": case.handle_due.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")}
-    notify(users=case_handlers(case), kind="case.dispatched", title=title, body=body,
-           url=reverse("cases:case", args=[case.number]), area_path=case.area_path,
-           robots=case.urgency in ROBOT_URGENCIES)
+# --- the transitions' notices ----------------------------------------------------------------------
 
 
-def notify_returned(case: Case, *, reason: str) -> None:
-    title = _("Case %(number)s was returned for dispatch") % {"number": case.number}
-    notify(users=staff_over(case), kind="case.returned", title=title, body=reason,
-           url=reverse("cases:case", args=[case.number]), area_path=case.area_path, robots=False)
+def _url(case: Case) -> str:
+    return reverse("cases:case", args=[case.number])
+
+
+def _due(at) -> str:
+    return f"{timezone.localtime(at, calendar.LOCAL):%Y-%m-%d %H:%M}" if at else "—"
+
+
+def dispatched(case: Case) -> None:
+    """Tell the unit's handlers (or the grid's workers) a case is theirs, and by when."""
+    urgent = case.urgency in ROBOT_URGENCIES
+    title = (_("Urgent case dispatched to you: %(number)s") if urgent
+             else _("Case dispatched to you: %(number)s")) % {"number": case.number}
+    notify(users=case_handlers(case), kind="case.dispatch", title=title,
+           body=_("%(title)s\nHandle by %(due)s.") % {"title": case.title, "due": _due(case.handle_due)},
+           url=_url(case), area_path=case.area_path, robots=urgent)
+
+
+def returned(case: Case, *, reason: str) -> None:
+    """Tell the community (who dispatches again) that the unit sent the case back, and why."""
+    users = case_handlers(case)
+    if not users:  # an unplaced case has no community: its dispatcher hears of it
+        last = case.events.filter(transition="dispatch").select_related("actor").order_by("-seq").first()
+        users = [last.actor] if last and last.actor else []
+    notify(users=users, kind="case.return",
+           title=_("Case returned for dispatch: %(number)s") % {"number": case.number},
+           body=f"{case.title}\n{reason[:500]}", url=_url(case), area_path=case.area_path, robots=False)
+
+
+def handled(case: Case) -> None:
+    """Tell the community (who verifies) that the work is reported done, and by when to verify it."""
+    notify(users=case_handlers(case), kind="case.verify",
+           title=_("Case handled, verify it: %(number)s") % {"number": case.number},
+           body=_("%(title)s\nVerify by %(due)s.") % {"title": case.title, "due": _due(case.verify_due)},
+           url=_url(case), area_path=case.area_path, robots=False)

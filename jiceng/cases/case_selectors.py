@@ -136,7 +136,8 @@ def inbox_rows_query(ids: list[int]) -> QuerySet:
 def case_get(user, number: str, *, request=None) -> Case:
     """One case in the user's scope, or 404 (an out-of-scope attempt is logged as a security event)."""
     case = with_due(Case.objects.filter(case_scope_q(user), number=number)).select_related(
-        "category", "unit", "suggested_unit", "building", "district", "subdistrict", "community", "grid").first()
+        "category", "unit", "suggested_unit", "building", "district", "subdistrict", "community", "grid",
+        "hotline_ticket").first()
     if case is not None:
         return case
     outside = Case.objects.filter(number=number).first()
@@ -159,9 +160,18 @@ def case_detail(user, number: str, *, request=None) -> CaseDetail:
     events = list(case.events.select_related("actor").order_by("seq"))
     actions = workflow.allowed_actions(scope_for(user), case)
     handlers = frozenset(e.actor_id for e in events if e.transition == "handle")
-    if user.pk in handlers and "verify" in actions:
-        actions.remove("verify")
+    if user.pk in handlers:
+        actions = [a for a in actions if a not in workflow.NOT_BY_HANDLER]
     return CaseDetail(case, events, actions, handlers)
+
+
+def hotline_due(case: Case):
+    """The city platform's own deadline of a 12345 work order (its handle deadline once dispatched), or
+    None; read from the ticket case_get joined in."""
+    try:
+        return case.hotline_ticket.due_at
+    except Case.hotline_ticket.RelatedObjectDoesNotExist:
+        return None
 
 
 def is_near_due(case: Case) -> bool:

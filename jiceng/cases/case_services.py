@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,14 +47,38 @@ class ConflictError(Exception):
 def stage_due(category: Category, stage: str, urgency: str, start: datetime) -> datetime | None:
     """When `stage` ends if it starts at `start`: the category's limits (else its major class's),
     steps of a staged limit one after another, on the working-day calendar. None without a limit."""
-    rows, _owner = _pick(_ancestors_and_self(category), stage, urgency)
-    if not rows:
-        return None
+    return stage_dues(category, (stage,), urgency, start)[stage]
+
+
+def stage_dues(category: Category, stages: tuple[str, ...], urgency: str, start: datetime
+               ) -> dict[str, datetime | None]:
+    """stage_due for several stages starting together (intake's register and dispatch limits): the
+    category's limits and the calendar's overrides are read once for all of them."""
+    chain = _ancestors_and_self(category)
     cal = calendar.WorkingCalendar()
-    due = start
-    for row in rows:
-        due = cal.deadline_add(due, row.amount, row.unit)
-    return due
+    dues: dict[str, datetime | None] = {}
+    for stage in stages:
+        rows, _owner = _pick(chain, stage, urgency)
+        due = start if rows else None
+        for row in rows:
+            due = cal.deadline_add(due, row.amount, row.unit)
+        dues[stage] = due
+    return dues
+
+
+def handle_due(case: Case, start: datetime) -> datetime | None:
+    """The handle deadline of a case sent to a unit at `start`. A 12345 hotline work order that carries
+    the city platform's own deadline keeps it, earlier or later than the category's: the city assesses
+    the district on its deadline (办结时限), so the inbox's overdue and near-due, the reminders and the
+    on-time rate must count against the same one. A rework or a second dispatch does not give the
+    resident's call more time, so the city's deadline stands then too. Otherwise: the category's limit."""
+    if case.channel == CaseChannel.HOTLINE_12345:
+        from .hotline_models import HotlineTicket
+
+        city = HotlineTicket.objects.filter(case_id=case.pk).values_list("due_at", flat=True).first()
+        if city is not None:
+            return city
+    return stage_due(case.category, "handle", case.urgency, start)
 
 
 def catalogue_unit(category: Category, area_path: str) -> Unit | None:
@@ -102,18 +126,25 @@ def route(*, category: Category, lat: float | None, lng: float | None, crs: str,
 
 def _next_number(now: datetime) -> str:
     day = timezone.localtime(now, calendar.LOCAL).date()
-    counter, _created = CaseCounter.objects.select_for_update().get_or_create(day=day)
-    CaseCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
-    counter.refresh_from_db(fields=["last"])
-    return f"GL{day:%Y%m%d}{counter.last:05d}"
+    # The UPDATE counts and holds the day's row locked until the intake commits, so the SELECT after it
+    # reads this intake's own number: two statements a report (the day's first report creates the row).
+    if not CaseCounter.objects.filter(day=day).update(last=F("last") + 1):
+        try:
+            with transaction.atomic():
+                CaseCounter.objects.create(day=day, last=1)
+        except IntegrityError:  # another intake created the day's row first
+            CaseCounter.objects.filter(day=day).update(last=F("last") + 1)
+    last = CaseCounter.objects.filter(day=day).values_list("last", flat=True).get()
+    return f"GL{day:%Y%m%d}{last:05d}"
 
 
 # --- intake ---------------------------------------------------------------------------------------
 
 
 def _append(case: Case, *, actor, transition: str, from_state: str, note: str = "", data: dict | None = None,
-            at: datetime | None = None) -> CaseEvent:
-    last = case.events.order_by("-seq").values_list("seq", flat=True).first() or 0
+            at: datetime | None = None, first: bool = False) -> CaseEvent:
+    """Append the case's next event; `first`: a new case's first event (no need to look up the last)."""
+    last = 0 if first else case.events.order_by("-seq").values_list("seq", flat=True).first() or 0
     return CaseEvent.objects.create(case=case, seq=last + 1, at=at or timezone.now(), actor=actor,
                                     transition=transition, from_state=from_state, to_state=case.state,
                                     note=note, data=data or {})
@@ -183,6 +214,7 @@ def case_report(
         lat, lng = geo.to_wgs84(lat, lng, crs)
     now = timezone.now()
     state = CaseState.REGISTERED if routed.unit else CaseState.TRIAGE
+    dues = stage_dues(category, ("register", "dispatch"), urgency, now)
     with transaction.atomic():
         case = Case.objects.create(
             number=_next_number(now),
@@ -203,11 +235,11 @@ def case_report(
             triage_reason=routed.reason if state == CaseState.TRIAGE else "",
             created_by=actor,
             created_at=now,
-            register_due=stage_due(category, "register", urgency, now),
-            dispatch_due=stage_due(category, "dispatch", urgency, now),
+            register_due=dues["register"],
+            dispatch_due=dues["dispatch"],
             **routed.chain,
         )
-        _append(case, actor=actor, transition="report", from_state="", at=now,
+        _append(case, actor=actor, transition="report", from_state="", at=now, first=True,
                 data={"channel": channel, "suggested_unit": routed.unit.pk if routed.unit else None,
                       "triage_reason": case.triage_reason})
         audit_record(actor=actor, action="case.report", obj=case, request=request,
@@ -271,12 +303,12 @@ def case_dispatch(*, actor, case: Case, unit: Unit | None, expected_version: int
     now = timezone.now()
     locked.unit = unit
     locked.triage_reason = ""
-    locked.handle_due = stage_due(locked.category, "handle", locked.urgency, now)
+    locked.handle_due = handle_due(locked, now)
     locked.verify_due = None
-    case = _commit(locked, actor=actor, action="dispatch", from_state=state, note=note, request=request,
-                   data={"unit": unit.pk if unit else None})
-    case_notices.notify_dispatched(case)
-    return case
+    locked = _commit(locked, actor=actor, action="dispatch", from_state=state, note=note, request=request,
+                     data={"unit": unit.pk if unit else None})
+    case_notices.dispatched(locked)
+    return locked
 
 
 @transaction.atomic
@@ -322,10 +354,10 @@ def case_return(*, actor, case: Case, expected_version: int, reason: str = "", n
     locked.unit = None
     locked.handle_due = None
     locked.dispatch_due = stage_due(locked.category, "dispatch", locked.urgency, timezone.now())
-    case = _commit(locked, actor=actor, action="return", from_state=state, note=reason, request=request,
-                   data={"unit": returned_by})
-    case_notices.notify_returned(case, reason=reason)
-    return case
+    locked = _commit(locked, actor=actor, action="return", from_state=state, note=reason, request=request,
+                     data={"unit": returned_by})
+    case_notices.returned(locked, reason=reason)
+    return locked
 
 
 @transaction.atomic
@@ -341,6 +373,7 @@ def case_handle(*, actor, case: Case, expected_version: int, note: str = "", pho
                      data={"photos": len(photos)} if photos else None)
     if photos:
         attachments_add(case=locked, files=photos, actor=actor, event=locked.events.order_by("-seq").first())
+    case_notices.handled(locked)
     return locked
 
 
@@ -361,10 +394,12 @@ def case_verify(*, actor, case: Case, expected_version: int, note: str = "", req
 
 @transaction.atomic
 def case_rework(*, actor, case: Case, expected_version: int, note: str = "", request=None) -> Case:
-    """The verifier finds the work not done: back to the unit, with a fresh handle clock."""
+    """The verifier (not the handler) finds the work not done: back to the unit, with a fresh handle clock."""
     locked, state = _transition(actor=actor, case=case, action="rework", expected_version=expected_version,
                                 note=note)
-    locked.handle_due = stage_due(locked.category, "handle", locked.urgency, timezone.now())
+    if actor.pk in handler_ids(locked):
+        raise ValidationError({"__all__": [_("The handler cannot send their own work back for rework.")]})
+    locked.handle_due = handle_due(locked, timezone.now())
     locked.verify_due = None
     return _commit(locked, actor=actor, action="rework", from_state=state, note=note, request=request)
 

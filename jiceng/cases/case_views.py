@@ -268,6 +268,7 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
         "d": info,
         "c": c,
         "near_due": sel.is_near_due(c),
+        "hotline_due": sel.hotline_due(c),
         "actions": [(a, ACTION_LABELS[a]) for a in info.actions],
         "needs_note": workflow.NOTE_REQUIRED,
         "units": sel.dispatch_units(request.user) if "dispatch" in info.actions else [],

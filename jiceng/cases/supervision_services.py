@@ -95,9 +95,9 @@ def _check_due(reply_due: datetime | None, now: datetime) -> datetime:
     return reply_due
 
 
-def _tell(users, *, kind: str, title: str, body: str, case: Case) -> None:
+def _tell(users, *, kind: str, title: str, body: str, case: Case, robots: bool = True) -> None:
     notify(users=users, kind=kind, title=title, body=body, url=reverse("cases:case", args=[case.number]),
-           area_path=case.area_path)
+           area_path=case.area_path, robots=robots)
 
 
 @transaction.atomic
@@ -126,7 +126,9 @@ def supervision_issue(*, actor, case: Case, note: str, reply_due: datetime | Non
     audit_record(actor=actor, action="case.supervise", obj=locked, request=request,
                  changes={"number": locked.number, "order": order.pk, "level": level,
                           "reply_due": due.isoformat()})
-    _tell(case_handlers(locked), kind="case.urge", case=locked,
+    # A community's own urging stays in the app and email; a subdistrict's or district's order is also
+    # posted to the area's robots (the rule for all case notices is in case_notices).
+    _tell(case_handlers(locked), kind="case.urge", case=locked, robots=level != SupervisionLevel.COMMUNITY,
           title=_("Urged (%(level)s): case %(number)s") % {"level": SupervisionLevel(level).label,
                                                            "number": locked.number},
           body=f"{locked.title}\n{note[:500]}")
@@ -155,7 +157,8 @@ def supervision_reply(*, actor, order: SupervisionOrder, reply: str, request=Non
                  changes={"number": locked.case.number, "order": locked.pk,
                           "late": locked.replied_at > locked.reply_due})
     _tell([locked.issued_by], kind="case.urge_reply", case=locked.case,
-          title=_("Reply to your order on case %(number)s") % {"number": locked.case.number}, body=reply[:500])
+          title=_("Reply to your order on case %(number)s") % {"number": locked.case.number}, body=reply[:500],
+          robots=False)
     return locked
 
 

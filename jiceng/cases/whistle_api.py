@@ -14,9 +14,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
 
 from jiceng.accounts import roles
+from jiceng.core.uploads import MAX_PHOTOS
 from jiceng.party.api import PageQuery, field_error, page_of, require, unprocessable
 
 from . import case_selectors as case_sel
@@ -214,3 +215,27 @@ def response_step(request, whistle_id: int, response_id: int, action: str, paylo
         raise unprocessable(exc) from exc
     return 200, whistle_out(sel.whistle_get(request.auth, whistle_id))
 
+
+
+@router.post("/{int:whistle_id}/responses/{int:response_id}/report/photos",
+             response={200: WhistleOut, 409: ConflictOut},
+             summary="A department reports back with photos (multipart/form-data)",
+             description=f"The report action with up to {MAX_PHOTOS} photos (JPEG, PNG or WebP, checked by content "
+                         "and size as on the whistle page), kept with the whistle's first case.")
+def response_report_with_photos(request, whistle_id: int, response_id: int, expected_version: Form[int] = 0,
+                                note: Form[str] = "", photos: File[list[UploadedFile]] = None):
+    from .case_api import photo_errors
+
+    require(request, roles.VIEW_ORG)
+    response = sel.response_get(request.auth, whistle_id, response_id, request=request)
+    try:
+        svc.whistle_report(actor=request.auth, response=response, expected_version=expected_version, note=note,
+                           photos=list(photos or [])[: MAX_PHOTOS + 1], request=request)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    except ConflictError as exc:
+        current = WhistleResponse.objects.filter(pk=response.pk).values_list("version", flat=True).first() or 0
+        return 409, {"detail": str(exc), "version": current}
+    except DjangoValidationError as exc:
+        raise unprocessable(photo_errors(exc)) from exc
+    return 200, whistle_out(sel.whistle_get(request.auth, whistle_id))

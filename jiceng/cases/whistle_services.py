@@ -124,7 +124,8 @@ def _open(*, actor, title: str, description: str, cases: Sequence[Case], lead: U
     local_due = timezone.localtime(check_in_due, calendar.LOCAL)
     notify(users=department_handlers(u.pk for u, _r in units), kind="case.whistle",
            title=(_("Emergency: %(title)s") if emergency else _("Whistle: %(title)s")) % {"title": whistle.title},
-           body=_("Check in by %(due)s.") % {"due": f"{local_due:%Y-%m-%d %H:%M}"}, url=whistle_url(whistle))
+           body=_("Check in by %(due)s.") % {"due": f"{local_due:%Y-%m-%d %H:%M}"}, url=whistle_url(whistle),
+           area_path=whistle.area_path)  # and to the area's robots: the whole area sees who is summoned
     return whistle
 
 
@@ -215,7 +216,7 @@ def whistle_emergency(*, actor, case: Case, request=None) -> Whistle | None:
     url = whistle_url(whistle) if whistle else reverse("cases:case", args=[case.number])
     body = (_("%(n)d departments summoned.") % {"n": len(units)}) if units else _(
         "No linked department serves this place: summon them yourself.")
-    notify(users=staff, kind="case.emergency", url=url, body=body,
+    notify(users=staff, kind="case.emergency", url=url, body=body, area_path=case.area_path,
            title=_("Major hazard reported: %(number)s %(title)s") % {"number": case.number, "title": case.title})
     return whistle
 

@@ -58,6 +58,10 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
 }
 # Actions a resident takes through the case's private link (no account): an unsatisfied rating reopens.
 RESIDENT_ACTIONS = frozenset({"reopen"})
+# Actions that judge the handler's work, so never taken by someone who reported it done (a grid worker
+# handles the grid's own cases and is also a verifier): case_services refuses them, and the actions
+# offered on the case page and in the API leave them out (case_selectors.case_detail).
+NOT_BY_HANDLER = frozenset({"verify", "rework"})
 # Actions that must say why.
 NOTE_REQUIRED = frozenset({"return", "handle", "suspend", "rework", "reopen"})
 

@@ -215,7 +215,77 @@ def build_cases(*, n: int = DEFAULT_CASES, seed: int = 20141101, today: date | N
     for d in issued & known:
         CaseCounter.objects.filter(day=d).update(last=counters[d])
     log(f"  {n:,} cases, {events.count:,} events, {feedback.count:,} ratings")
+    build_whistles_and_orders(rng=rng, log=log)
     return n
+
+
+def build_whistles_and_orders(*, rng: random.Random, log: Callable[[str], None] = lambda s: None) -> None:
+    """Whistles and supervision orders on open cases of the demo logins' subdistrict and community, so the
+    whistle and supervision workbenches show every state. Written through the services (a few dozen
+    statements in all), so clocks, events, audit and notices are the real ones; an order is made late by
+    moving its reply date back, as a day of waiting would."""
+    from jiceng.accounts.models import User
+    from jiceng.cases import supervision_services as sup
+    from jiceng.cases import whistle_services as ws
+    from jiceng.cases.supervision_models import SupervisionOrder
+
+    logins = {u.username: u for u in User.objects.filter(
+        username__in=["district", "subdistrict", "community", "department"])}
+    if len(logins) < 4:
+        return
+    dept = logins["department"].grants.filter(unit__isnull=False).values_list("unit_id", flat=True).first()
+    sub = logins["subdistrict"].grants.filter(area__isnull=False).values_list("area__path", flat=True).first()
+    comm = logins["community"].grants.filter(area__isnull=False).values_list("area__path", flat=True).first()
+    if not (dept and sub and comm):
+        return
+    # The open cases of the subdistrict (a year's walk closes most of them), newest first.
+    in_sub = list(Case.objects.filter(area_path__startswith=sub, subdistrict__isnull=False, merged_into__isnull=True)
+                  .exclude(state=CaseState.CLOSED).select_related("category", "subdistrict", "unit")
+                  .order_by("-created_at")[:40])
+    lead = Unit.objects.get(pk=dept)
+    if len([c for c in in_sub if c.area_path.startswith(comm)]) < 4:
+        in_sub = _fresh_reports(logins["community"], comm, lead, 4) + in_sub
+    in_comm = [c for c in in_sub if c.area_path.startswith(comm)]
+    others = list(Unit.objects.filter(kind=UnitKind.DEPARTMENT).exclude(pk=dept).order_by("code")[:3])
+    if len(in_sub) < 4 or len(in_comm) < 2:
+        return
+    titles = ["占道经营反复回潮，联合整治", "小区周边夜间施工噪声扰民", "背街小巷垃圾积存", "井盖破损存在安全隐患"]
+    whistles = []
+    for i, title in enumerate(titles):
+        cases = in_sub[:2] if i == 0 else [in_sub[(i + 1) % len(in_sub)]]
+        whistles.append(ws.whistle_create(actor=logins["subdistrict"], title=title, cases=cases, lead=lead,
+                                          co=rng.sample(others, k=min(len(others), 1 + i % 2)),
+                                          description=f"{title}，请相关部门到场处置。",
+                                          urgency="urgent" if i == 3 else "normal"))
+    # The first reported back and rated, then closed; the second reported back; the third checked in; the
+    # fourth still waits for the departments.
+    for i, whistle in enumerate(whistles[:3]):
+        response = whistle.responses.get(unit=lead)
+        response = ws.whistle_check_in(actor=logins["department"], response=response,
+                                       expected_version=response.version, note="已到场")
+        if i < 2:
+            response = ws.whistle_report(actor=logins["department"], response=response,
+                                         expected_version=response.version, note="已组织清理整治，现场恢复正常")
+        if i == 0:
+            ws.whistle_rate(actor=logins["subdistrict"], response=response, expected_version=response.version,
+                            rating=5, comment="响应迅速")
+            whistle.refresh_from_db()
+            ws.whistle_close(actor=logins["subdistrict"], whistle=whistle, expected_version=whistle.version,
+                             note="整治完成")
+    # Orders: the community urges its cases (the first answered by whoever must answer it, the second made
+    # late and escalated); the subdistrict urges the newest case of the subdistrict.
+    from jiceng.accounts.scope import scope_for
+
+    orders = [sup.supervision_issue(actor=logins["community"], case=c, note="请尽快处理并回复进展")
+              for c in in_comm[:2]]
+    orders.append(sup.supervision_issue(actor=logins["subdistrict"], case=in_sub[-1], note="街道督办：请本周内办结"))
+    repliers = [u for u in logins.values() if sup.may_reply(scope_for(u), orders[0])]
+    if repliers and len(orders) > 2:
+        sup.supervision_reply(actor=repliers[0], order=orders[0], reply="已安排人员，今日处理完毕")
+    if len(orders) > 2:
+        SupervisionOrder.objects.filter(pk=orders[1].pk).update(reply_due=timezone.now() - timedelta(hours=2))
+        sup.supervision_escalate(actor=logins["subdistrict"], order=orders[1], note="逾期未回复，升级街道督办")
+    log(f"  {len(whistles)} whistles, {SupervisionOrder.objects.count()} supervision orders")
 
 
 def _walk(rng: random.Random, row: dict, unit: Unit | None, category: Category, urgency: str, now: datetime,
@@ -270,3 +340,23 @@ def _walk(rng: random.Random, row: dict, unit: Unit | None, category: Category, 
         return steps
     row["closed_at"] = at
     return steps
+
+
+def _fresh_reports(actor, community_path: str, unit: Unit, n: int) -> list[Case]:
+    """A small build closes nearly every case of the year: report a few today through intake, dispatched
+    to the department, for the whistles and orders to act on."""
+    from jiceng.cases import case_services
+
+    buildings = list(Area.objects.filter(kind=AreaKind.BUILDING, path__startswith=community_path)
+                     .order_by("path")[:n])
+    category = (Category.objects.filter(depth=2, active=True, is_major_hazard=False).order_by("code").first())
+    if not buildings or category is None:
+        return []
+    urgency = (category.urgency_levels or ["normal"])[0]
+    cases = []
+    for i in range(n):
+        case = case_services.case_report(actor=actor, channel=CaseChannel.STAFF, category=category,
+                                         urgency=urgency, building=buildings[i % len(buildings)],
+                                         description=f"{category.name}，居民多次反映，请尽快处理。")
+        cases.append(case_services.case_dispatch(actor=actor, case=case, unit=unit, expected_version=case.version))
+    return cases

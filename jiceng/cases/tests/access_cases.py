@@ -171,6 +171,10 @@ CASES += [
     AccessCase(route=f"api:POST {API}/items/{{number}}/{{action}}",
                url=lambda d: f"{API}/items/{a_case(d, to_department=True)}/accept", method="post",
                data={"expected_version": 2}, allowed=("department",), denied=(*A_VIEWERS, "community_b", *NO_READ)),
+    # The multipart handling report: only the unit the case is dispatched to (a 409 for its stale version).
+    AccessCase(route=f"api:POST {API}/items/{{number}}/handle/photos",
+               url=lambda d: f"{API}/items/{a_case(d, to_department=True)}/handle/photos", method="post",
+               allowed=("department",), denied=(*A_VIEWERS, "community_b", *NO_READ)),
     AccessCase(route=f"api:GET {API}/catalogue", url=lambda d: f"{API}/catalogue", allowed=REPORTERS,
                denied=("department", *NO_READ)),
     AccessCase(route=f"api:POST {API}/catalogue", url=lambda d: f"{API}/catalogue", method="post",

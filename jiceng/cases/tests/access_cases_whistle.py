@@ -90,4 +90,7 @@ CASES = [
     AccessCase(f"api:POST {API}/{{whistle_id}}/responses/{{response_id}}/{{action}}",
                url=lambda d: api_act(d, "rate"), method="post", data={"expected_version": 1, "rating": 5},
                allowed=WHISTLERS, denied=others(WHISTLERS)),
+    AccessCase(f"api:POST {API}/{{whistle_id}}/responses/{{response_id}}/report/photos",
+               url=lambda d: api_act(d, "report/photos"), method="post", allowed=("department",),
+               denied=others(("department",))),
 ]

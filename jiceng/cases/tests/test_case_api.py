@@ -133,3 +133,44 @@ def test_detail_fixed_queries(login, personas, district, cat, django_assert_max_
     with django_assert_max_num_queries(len(few.captured_queries)):
         r = client.get(f"{API}/items/{long.number}")
     assert len(r.json()["events"]) == 7 and r.json()["actions"] == ["dispatch"]
+
+
+def test_the_handler_is_offered_no_judgement_of_their_own_work(login, personas, district, cat):  # noqa: F811
+    """A grid worker handles the grid's own case and is a verifier too: on that case, the page and the API
+    offer them neither verify nor rework, and the API refuses both (422), while the community may."""
+    c = report(personas.community_a, cat)
+    c = svc.case_dispatch(actor=personas.community_a, case=c, unit=None, expected_version=c.version)
+    c = svc.case_accept(actor=personas.grid_worker, case=c, expected_version=c.version)
+    c = svc.case_handle(actor=personas.grid_worker, case=c, expected_version=c.version, note="清理了")
+    grid = login(personas.grid_worker)
+    url = f"{API}/items/{c.number}"
+    assert not {"verify", "rework"} & set(grid.get(url).json()["actions"])
+    page = grid.get(f"/cases/{c.number}/").content.decode()
+    assert f"/cases/{c.number}/rework/" not in page and f"/cases/{c.number}/verify/" not in page
+    for action in ("verify", "rework"):
+        assert post(grid, f"{url}/{action}", {"expected_version": c.version, "note": "x"}).status_code == 422
+    community = login(personas.community_a)
+    assert {"verify", "rework"} <= set(community.get(url).json()["actions"])
+    assert f"/cases/{c.number}/rework/" in community.get(f"/cases/{c.number}/").content.decode()
+
+
+def test_inbox_pages_ids_first_in_constant_queries(login, personas, district, cat,  # noqa: F811
+                                                   django_assert_num_queries):
+    """The list takes the page of ids, then those rows: the same statements at size 20 and size 100, the
+    newest first, and the second page continues where the first ended."""
+    cases = [report(personas.community_a, cat) for _ in range(25)]
+    client = login(personas.subdistrict_staff)
+    client.get(f"{API}/items")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        first = client.get(f"{API}/items", {"size": 20}).json()
+    with django_assert_num_queries(len(small.captured_queries)):
+        whole = client.get(f"{API}/items", {"size": 100}).json()
+    newest_first = [c.number for c in reversed(cases)]
+    assert [i["number"] for i in whole["items"]] == newest_first and whole["count"] == 25
+    assert [i["number"] for i in first["items"]] == newest_first[:20] and first["pages"] == 2
+    second = client.get(f"{API}/items", {"size": 20, "page": 2}).json()
+    assert [i["number"] for i in second["items"]] == newest_first[20:]
+    assert whole["items"][0]["category_code"] == cat.code and "overdue" in whole["items"][0]

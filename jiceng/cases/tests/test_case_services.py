@@ -275,7 +275,11 @@ def test_handler_cannot_verify_own_work(personas, district, cat):
     c = svc.case_handle(actor=personas.grid_worker, case=c, expected_version=c.version, note="清理了")
     with pytest.raises(ValidationError, match="cannot verify"):
         svc.case_verify(actor=personas.grid_worker, case=c, expected_version=c.version)
-    assert "verify" not in sel.case_detail(personas.grid_worker, c.number).actions
+    with pytest.raises(ValidationError, match="cannot send their own work back"):
+        svc.case_rework(actor=personas.grid_worker, case=c, expected_version=c.version, note="再弄一下")
+    # The worker who handled it is offered neither judgement; another verifier is offered both.
+    assert not {"verify", "rework"} & set(sel.case_detail(personas.grid_worker, c.number).actions)
+    assert {"verify", "rework"} <= set(sel.case_detail(personas.community_a, c.number).actions)
     c = svc.case_rework(actor=personas.community_a, case=c, expected_version=c.version, note="没清干净")
     assert c.state == CaseState.ACCEPTED
 
@@ -393,3 +397,19 @@ def test_events_are_append_only(personas, cat):
         event.save()
     with pytest.raises(RuntimeError):
         event.delete()
+
+
+def test_one_report_runs_a_fixed_handful_of_statements(personas, district, cat, django_assert_max_num_queries):
+    """Intake's statements (docs/PERFORMANCE.md): the place, the grid chain, the catalogue, the day's counter
+    (update, read), one read of the category's limits and one of the calendar for both deadlines, the case,
+    its first event, the audit chain and savepoints: 16, from 21 (three counter statements, two stage_due
+    reads of everything, and a look-up of the last event number of a case that has none). PostgreSQL adds
+    the audit chain's advisory lock."""
+    from django.db import connection
+
+    first = report(personas.community_a, cat)  # the day's counter row exists from here on
+    with django_assert_max_num_queries(16 + (connection.vendor == "postgresql")):
+        second = report(personas.community_a, cat)
+    assert int(second.number[-5:]) == int(first.number[-5:]) + 1
+    assert second.events.get().seq == 1 and second.register_due and second.dispatch_due
+    assert second.dispatch_due == svc.stage_due(cat, "dispatch", "normal", second.created_at)

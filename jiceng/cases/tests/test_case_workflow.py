@@ -133,3 +133,27 @@ def test_two_dispatchers_race_one_wins(transactional_db, personas, district, cat
     case.refresh_from_db()
     assert case.state == CaseState.DISPATCHED and case.version == 2
     assert CaseEvent.objects.filter(case=case, transition="dispatch").count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_concurrent_reports_get_distinct_numbers_on_a_fresh_day(transactional_db, personas, district, cat):  # noqa: F811
+    """Four intakes at once, the day's counter row not yet there: each gets its own number, none fails."""
+    barrier = threading.Barrier(4)
+    numbers: list[str] = []
+    errors: list[Exception] = []
+
+    def intake() -> None:
+        try:
+            barrier.wait(timeout=10)
+            numbers.append(report(personas.community_a, cat).number)
+        except Exception as exc:  # noqa: BLE001 (the test reports whatever broke)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=intake) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == [] and sorted(int(n[-5:]) for n in numbers) == [1, 2, 3, 4]

@@ -68,7 +68,7 @@ def test_community_urges_the_department_which_replies(personas, district, cat):
     order = sup.supervision_issue(actor=personas.community_a, case=c, note="请今天处理")
     assert order.level == "community" and order.reply_due > timezone.now()
     notice = Notice.objects.get(user=personas.department, kind="case.urge")
-    assert c.number in notice.title and notice.url == f"/cases/{c.number}/"
+    assert notice.kind == "case.urge" and c.number in notice.title and notice.url == f"/cases/{c.number}/"
     assert AuditEvent.objects.filter(action="case.supervise", object_id=str(c.pk)).exists()
     assert sel.orders(personas.department, state="open").get() == order
 
