@@ -62,8 +62,9 @@ class CaseMachine(RuleBasedStateMachine):
         except svc.ConflictError:
             assert stale or not in_map or action == "reopen"
         except ValidationError:
-            # The handler verifying their own work is the only refusal a permitted, mapped, fresh action meets.
-            assert action == "verify"
+            # The handler verifying, or sending back, their own work is the only refusal a permitted, mapped,
+            # fresh action meets.
+            assert action in workflow.NOT_BY_HANDLER
         else:
             assert allowed_by_role and in_map and not stale
             assert after.state == workflow.TRANSITIONS[(before.state, action)]
