@@ -265,7 +265,7 @@ def meetings_lapses(request):
 
 @router.get("/meetings/compliance/{org_id}", response=CalendarOut, summary="An organization's compliance calendar")
 def meetings_compliance(request, org_id: int, query: Query[YearQuery]):
-    org = sel.org_get(request.auth, org_id, request=request)
+    org = sel.compliance_org_get(request.auth, org_id, request=request)
     cal = sel.compliance_calendar(org, query.year or sel.today_local().year)
     return {
         "org_id": org.pk, "year": cal.year, "missing": cal.missing,

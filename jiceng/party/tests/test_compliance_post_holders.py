@@ -81,3 +81,20 @@ def test_another_branchs_secretary_a_former_one_and_a_committee_member_get_404(d
     position(district.orgs["a"].branch, committee.person, days_left=300, title=PositionTitle.COMMITTEE_MEMBER)
     assert _as(committee).get(_compliance(district, "a")).status_code == 404
     assert _as(personas.member).get(_compliance(district, "a")).status_code == 404  # no post at all
+
+
+def test_the_api_follows_the_same_rule_as_the_page(district, personas):
+    """The secretary's calendar through the API (a phone app reads it there), and still nothing else."""
+    secretary = personas.member
+    position(district.orgs["a"].branch, secretary.person, days_left=300, title=PositionTitle.SECRETARY)
+    client = _as(secretary)
+    api = "/api/v1/party/meetings/compliance/{}"
+    own = client.get(api.format(district.orgs["a"].branch.pk))
+    assert own.status_code == 200 and own.json()["org_id"] == district.orgs["a"].branch.pk
+    assert any(r["kind"] == "theme_day" for r in own.json()["rows"])
+    assert client.get(api.format(district.orgs["b"].branch.pk)).status_code == 404
+    assert client.get(api.format(district.orgs["a"].committee.pk)).status_code == 404
+    # Another organization's secretary gets 404 for A's calendar.
+    other = member_user(district, 7)
+    position(district.orgs["b"].branch, other.person, days_left=300, title=PositionTitle.SECRETARY)
+    assert _as(other).get(api.format(district.orgs["a"].branch.pk)).status_code == 404
