@@ -179,18 +179,12 @@ def bench(args) -> None:
         user.__dict__.pop("_jiceng_scope", None)  # the scope is computed per request in real use
         return user
 
-    class Rollback(Exception):
-        pass
-
     def raw_insert(lo, hi, first: str, last: str) -> None:
         """The build's DELETE and INSERT … SELECT for the months first..last, raw, rolled back."""
-        try:
-            with transaction.atomic(), connection.cursor() as cur:
-                cur.execute("DELETE FROM cases_metricsrollup WHERE month >= %s AND month <= %s", [first, last])
-                cur.execute(metrics_rollup._insert_sql(), [adapt(lo), adapt(hi), adapt(metrics.timezone.now())])
-                raise Rollback
-        except Rollback:
-            pass
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("DELETE FROM cases_metricsrollup WHERE month >= %s AND month <= %s", [first, last])
+            cur.execute(metrics_rollup._insert_sql(), [adapt(lo), adapt(hi), adapt(metrics.timezone.now())])
+            transaction.set_rollback(True)
 
     if not args.skip_build:
         t_year = build_steps(adapt, raw_insert, period)

@@ -73,11 +73,17 @@ def scope_for(user) -> Scope:
                 served = [a.path for a in grant.unit.areas_served.all()]
                 paths.update(served or [grant.unit.home_area.path])
         scope = Scope(frozenset(roles), frozenset(perms), _minimal(paths), frozenset(units))
+    return _remember(user, "_jiceng_scope", scope)
+
+
+def _remember(user, name: str, value):
+    """Keep a derived value on the user object for the rest of the request (an object that takes no
+    attributes just recomputes it)."""
     try:
-        user._jiceng_scope = scope
+        setattr(user, name, value)
     except AttributeError:
         pass
-    return scope
+    return value
 
 
 # The posts whose holders convene their organization's meetings: they get its meeting reminders
@@ -101,14 +107,9 @@ def convened_org_ids(user) -> frozenset[int]:
         from jiceng.party.models import Position
 
         today = timezone.localdate()
-        ids = frozenset(Position.objects.filter(person_id=person_id, title__in=CONVENING_TITLES,
-                                                term_start__lte=today)
-                        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today)).values_list("org_id", flat=True))
-    try:
-        user._jiceng_convened = ids
-    except AttributeError:
-        pass
-    return ids
+        ids = frozenset(Position.objects.held_on(today).filter(person_id=person_id, title__in=CONVENING_TITLES)
+                        .values_list("org_id", flat=True))
+    return _remember(user, "_jiceng_convened", ids)
 
 
 def scope_q(user, field: str = "path") -> Q:

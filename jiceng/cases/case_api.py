@@ -227,22 +227,28 @@ def case_action(request, number: str, action: str, payload: ActionIn):
         area = Area.objects.filter(pk=payload.area_id).first()
         if area is None:
             raise field_error("area_id", "No such area.")
+    return _act(request, case, {"note": "reason" if action == "return" else "note"}, action=action,
+                expected_version=payload.expected_version, note=payload.reason or payload.note, unit=unit, area=area)
+
+
+def photo_errors(exc: DjangoValidationError) -> DjangoValidationError:
+    """attachments_add names the bad files without a field: they are the `photos` field's errors."""
+    return exc if hasattr(exc, "error_dict") else DjangoValidationError({"photos": exc.messages})
+
+
+def _act(request, case: Case, names: dict[str, str] | None = None, **action):
+    """Run one transition for the API: out of scope is 404, a lost race 409 with the current version, the
+    service's field errors 422 (photo errors under `photos`); otherwise the case as it is now."""
     try:
-        svc.case_act(actor=request.auth, case=case, action=action, expected_version=payload.expected_version,
-                     note=payload.reason or payload.note, unit=unit, area=area, request=request)
+        svc.case_act(actor=request.auth, case=case, request=request, **action)
     except PermissionDenied as exc:
         raise Http404 from exc
     except svc.ConflictError as exc:
         current = Case.objects.filter(pk=case.pk).values_list("version", flat=True).first() or 0
         return 409, {"detail": str(exc), "version": current}
     except DjangoValidationError as exc:
-        raise unprocessable(exc, {"note": "reason" if action == "return" else "note"}) from exc
+        raise unprocessable(photo_errors(exc) if "photos" in action else exc, names) from exc
     return 200, _detail_or_gone(request, case)
-
-
-def photo_errors(exc: DjangoValidationError) -> DjangoValidationError:
-    """attachments_add names the bad files without a field: they are the `photos` field's errors."""
-    return exc if hasattr(exc, "error_dict") else DjangoValidationError({"photos": exc.messages})
 
 
 @router.post("/items/{number}/handle/photos", response={200: CaseDetailOut, 409: ConflictOut},
@@ -252,17 +258,8 @@ def photo_errors(exc: DjangoValidationError) -> DjangoValidationError:
 def case_handle_with_photos(request, number: str, expected_version: Form[int] = 0, note: Form[str] = "",
                             photos: File[list[UploadedFile]] = None):
     case = sel.case_get(request.auth, number, request=request)
-    try:
-        svc.case_act(actor=request.auth, case=case, action="handle", expected_version=expected_version,
-                     note=note[:2000], photos=list(photos or [])[: MAX_PHOTOS + 1], request=request)
-    except PermissionDenied as exc:
-        raise Http404 from exc
-    except svc.ConflictError as exc:
-        current = Case.objects.filter(pk=case.pk).values_list("version", flat=True).first() or 0
-        return 409, {"detail": str(exc), "version": current}
-    except DjangoValidationError as exc:
-        raise unprocessable(photo_errors(exc)) from exc
-    return 200, _detail_or_gone(request, case)
+    return _act(request, case, action="handle", expected_version=expected_version, note=note[:2000],
+                photos=list(photos or [])[: MAX_PHOTOS + 1])
 
 
 def _catalogue_out(e) -> dict:

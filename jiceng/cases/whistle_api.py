@@ -194,7 +194,8 @@ def response_step(request, whistle_id: int, response_id: int, action: str, paylo
     if action not in ("check_in", "report", "rate"):
         raise Http404
     response = sel.response_get(request.auth, whistle_id, response_id, request=request)
-    try:
+
+    def step() -> None:
         if action == "check_in":
             svc.whistle_check_in(actor=request.auth, response=response, expected_version=payload.expected_version,
                                  note=payload.note, request=request)
@@ -206,13 +207,24 @@ def response_step(request, whistle_id: int, response_id: int, action: str, paylo
                 raise field_error("rating", "Rate from 1 to 5.")
             svc.whistle_rate(actor=request.auth, response=response, expected_version=payload.expected_version,
                              rating=payload.rating, comment=payload.comment, request=request)
+
+    return _step(request, whistle_id, response, step)
+
+
+def _step(request, whistle_id: int, response: WhistleResponse, step, *, with_photos: bool = False) -> tuple[int, dict]:
+    """Run one department step for the API: out of scope is 404, a lost race 409 with the current version,
+    the service's field errors 422 (photo errors under `photos`); otherwise the whistle as it is now."""
+    from .case_api import photo_errors
+
+    try:
+        step()
     except PermissionDenied as exc:
         raise Http404 from exc
     except ConflictError as exc:
         current = WhistleResponse.objects.filter(pk=response.pk).values_list("version", flat=True).first() or 0
         return 409, {"detail": str(exc), "version": current}
     except DjangoValidationError as exc:
-        raise unprocessable(exc) from exc
+        raise unprocessable(photo_errors(exc) if with_photos else exc) from exc
     return 200, whistle_out(sel.whistle_get(request.auth, whistle_id))
 
 
@@ -224,18 +236,8 @@ def response_step(request, whistle_id: int, response_id: int, action: str, paylo
                          "and size as on the whistle page), kept with the whistle's first case.")
 def response_report_with_photos(request, whistle_id: int, response_id: int, expected_version: Form[int] = 0,
                                 note: Form[str] = "", photos: File[list[UploadedFile]] = None):
-    from .case_api import photo_errors
-
     require(request, roles.VIEW_ORG)
     response = sel.response_get(request.auth, whistle_id, response_id, request=request)
-    try:
-        svc.whistle_report(actor=request.auth, response=response, expected_version=expected_version, note=note,
-                           photos=list(photos or [])[: MAX_PHOTOS + 1], request=request)
-    except PermissionDenied as exc:
-        raise Http404 from exc
-    except ConflictError as exc:
-        current = WhistleResponse.objects.filter(pk=response.pk).values_list("version", flat=True).first() or 0
-        return 409, {"detail": str(exc), "version": current}
-    except DjangoValidationError as exc:
-        raise unprocessable(photo_errors(exc)) from exc
-    return 200, whistle_out(sel.whistle_get(request.auth, whistle_id))
+    return _step(request, whistle_id, response, lambda: svc.whistle_report(
+        actor=request.auth, response=response, expected_version=expected_version, note=note,
+        photos=list(photos or [])[: MAX_PHOTOS + 1], request=request), with_photos=True)

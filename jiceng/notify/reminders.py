@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -153,8 +152,8 @@ def _post_holders(org_ids, today: date) -> dict[int, list[User]]:
 
     if not org_ids:
         return {}
-    posts = (Position.objects.filter(org_id__in=list(org_ids), term_start__lte=today, title__in=CONVENING_TITLES)
-             .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today)).values_list("org_id", "person_id"))
+    posts = (Position.objects.held_on(today).filter(org_id__in=list(org_ids), title__in=CONVENING_TITLES)
+             .values_list("org_id", "person_id"))
     by_person: dict[int, list[int]] = {}
     for org_id, person_id in posts:
         by_person.setdefault(person_id, []).append(org_id)

@@ -72,10 +72,6 @@ def board_compounds(user) -> QuerySet[Area]:
     return Area.objects.filter(scope_q(user, "path"), kind=AreaKind.COMPOUND).order_by("path")
 
 
-def _current(qs: QuerySet[Position], today) -> QuerySet[Position]:
-    return qs.filter(term_start__lte=today).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
-
-
 def _contact(position: Position, shown: dict[int, bool]) -> Contact:
     person = position.person
     visible = shown.get(person.pk, True)
@@ -97,7 +93,7 @@ def identity_board(place: Area) -> Board:
     deepest = max((len(b.area_path) for b in branches), default=0)
     branch_ids = [b.pk for b in branches if len(b.area_path) == deepest]
     positions = list(
-        _current(Position.objects.all(), today)
+        Position.objects.held_on(today)
         .filter(
             Q(org_id__in=branch_ids, title=PositionTitle.SECRETARY)
             | Q(org__kind=OrgKind.GROUP, org__area_path__startswith=place.path, title=PositionTitle.GROUP_LEADER)

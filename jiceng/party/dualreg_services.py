@@ -28,7 +28,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -128,9 +128,8 @@ def org_heads(org_id: int) -> list[User]:
     """The active accounts of an organization's secretary and deputy secretary (posts begun and not
     ended): who answers for its registration with a community. One query."""
     today = timezone.localdate()
-    posts = (Position.objects.filter(org_id=org_id, term_start__lte=today,
-                                     title__in=[PositionTitle.SECRETARY, PositionTitle.DEPUTY_SECRETARY])
-             .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today)))
+    posts = Position.objects.held_on(today).filter(
+        org_id=org_id, title__in=[PositionTitle.SECRETARY, PositionTitle.DEPUTY_SECRETARY])
     return list(User.objects.filter(is_active=True, person__positions__in=posts).distinct())
 
 

@@ -266,7 +266,7 @@ def eligible_members(org: PartyOrg) -> QuerySet[Member]:
 
 def committee_person_ids(org: PartyOrg, on: date) -> set[int]:
     """People holding a post in the organization's committee on a date (ended posts excluded)."""
-    qs = org.positions.filter(term_start__lte=on).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=on))
+    qs = org.positions.held_on(on)
     return set(qs.values_list("person_id", flat=True))
 
 

@@ -57,6 +57,12 @@ class PositionTitle(models.TextChoices):
     GROUP_LEADER = "group_leader", _("Group leader")
 
 
+class PositionQuerySet(models.QuerySet):
+    def held_on(self, day) -> PositionQuerySet:
+        """The posts someone holds on `day`: begun, and not ended (ended_on is the first day without it)."""
+        return self.filter(term_start__lte=day).filter(models.Q(ended_on__isnull=True) | models.Q(ended_on__gt=day))
+
+
 class Position(models.Model):
     """A post in a Party organization for a term; part-time members come from units."""
 
@@ -77,6 +83,8 @@ class Position(models.Model):
     term_end = models.DateField(_("re-election due"))
     # Set when the holder leaves the post (re-election, transfer); an ended position is history.
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
+
+    objects = PositionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("position")

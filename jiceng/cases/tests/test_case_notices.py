@@ -7,31 +7,21 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.db import transaction
-from django.utils import translation
 
 from jiceng.cases import case_services as svc
 from jiceng.cases import supervision_services as sup
-from jiceng.cases.models import Category, DispatchCatalogue
+from jiceng.cases.models import Category
 from jiceng.notify.models import Notice
 from jiceng.notify.services import robot_create
 from jiceng.notify.tests.robot_server import robot_server
 
+from . import test_case_services
 from .test_case_services import POINT_A, make_category, report
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def cat(district):
-    c = make_category()
-    DispatchCatalogue.objects.create(category=c, area=district.s1, unit=district.department)
-    return c
+# The services tests' fixtures: messages matched in English, and a category dispatched to the department.
+english = test_case_services.english
+cat = test_case_services.cat
 
 
 @pytest.fixture
