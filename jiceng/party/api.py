@@ -6,6 +6,7 @@ Bad input gets 422 with one message per field, in the same shape as django-ninja
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from django.core.exceptions import PermissionDenied
@@ -55,12 +56,21 @@ def page_of(qs: QuerySet, params: PageQuery, serialize) -> dict:
     }
 
 
+def _located(field: str, names: dict[str, str]) -> list:
+    """A service's field as the place in the JSON body, under the API's names; a formset-style key
+    ("items-2-points") as the list, index and field (items, 2, points)."""
+    match = re.fullmatch(r"([a-z_]+)-(\d+)-([a-z_]+)", field)
+    if match:
+        return [names.get(match[1], match[1]), int(match[2]), match[3]]
+    return [names.get(field, field)]
+
+
 def unprocessable(exc: DjangoValidationError, names: dict[str, str] | None = None) -> ValidationError:
     """A service's field errors as a 422, located at the API's own field names."""
     names = names or {}
     errors = []
     for field, messages in exc.message_dict.items():
-        loc = ["body", "payload", names.get(field, field)] if field != "__all__" else ["body", "payload"]
+        loc = ["body", "payload", *_located(field, names)] if field != "__all__" else ["body", "payload"]
         errors.extend({"type": "value_error", "loc": loc, "msg": str(m)} for m in messages)
     return ValidationError(errors)
 

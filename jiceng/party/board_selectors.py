@@ -15,6 +15,7 @@ Reading a board needs `org.view` over the place. Five queries whatever the numbe
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
@@ -70,6 +71,44 @@ def board_compounds(user) -> QuerySet[Area]:
     if not can_view_boards(user):
         return Area.objects.none()
     return Area.objects.filter(scope_q(user, "path"), kind=AreaKind.COMPOUND).order_by("path")
+
+
+@dataclass
+class BoardRow:
+    """A line of the list of boards: how many members live in the compound and how many are shown."""
+
+    place: Area
+    community: str
+    buildings: int
+    members: int  # Party members whose home is in the compound
+    shown: int  # of them, those who agreed to be shown on the board
+
+
+def board_rows(compounds: list[Area]) -> list[BoardRow]:
+    """The list's lines for compounds (in path order, fetched in scope by the caller). Three queries
+    whatever their number: the rows under them are read over one path range and counted here."""
+    if not compounds:
+        return []
+    steplen = Area.steplen
+    low, high = compounds[0].path, compounds[-1].path + "~"  # paths use 0-9A-Z, all below "~"
+    ancestors = {c.path[: i * steplen] for c in compounds for i in range(1, len(c.path) // steplen)}
+    communities = dict(Area.objects.filter(path__in=ancestors, kind=AreaKind.COMMUNITY).values_list("path", "name"))
+    lengths = {len(c.path) for c in compounds}
+    buildings = Counter(path[:n] for path in Area.objects.filter(path__gte=low, path__lt=high, kind=AreaKind.BUILDING)
+                        .values_list("path", flat=True) for n in lengths)
+    members: Counter[str] = Counter()
+    shown: Counter[str] = Counter()
+    for path, on_board in (Member.objects.filter(person__home__path__gte=low, person__home__path__lt=high)
+                           .values_list("person__home__path", "show_on_board")):
+        for n in lengths:
+            members[path[:n]] += 1
+            shown[path[:n]] += on_board
+    return [
+        BoardRow(place=c, buildings=buildings[c.path], members=members[c.path], shown=shown[c.path],
+                 community=next((communities[c.path[:n]] for n in range(len(c.path) - steplen, 0, -steplen)
+                                 if c.path[:n] in communities), ""))
+        for c in compounds
+    ]
 
 
 def _contact(position: Position, shown: dict[int, bool]) -> Contact:

@@ -15,12 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from jiceng.core.excel import xlsx_response
 from jiceng.core.paging import paginate
 
 from . import board_selectors as sel
 from . import board_services
 from .board_pdf import board_pdf
 from .points_selectors import points_member_for_self
+from .views import _export, can_export
 
 
 def _intake_url(request: HttpRequest, place) -> str:
@@ -37,8 +39,21 @@ def qr_svg(url: str):
 def board_list(request: HttpRequest) -> HttpResponse:
     if not sel.can_view_boards(request.user):
         raise Http404
-    page = paginate(request, sel.board_compounds(request.user))
-    return render(request, "party/boards/list.html", {"page": page})
+    compounds = sel.board_compounds(request.user)
+    if request.GET.get("format") == "xlsx":
+        if not can_export(request):
+            raise Http404
+        rows = [(r.place.name, r.place.code, r.community, r.buildings, r.members, r.shown,
+                 request.build_absolute_uri(reverse("party:board", args=[r.place.pk])))
+                for r in sel.board_rows(list(compounds))]
+        _export(request, action="board.export_list", rows=len(rows), filters={})
+        return xlsx_response("party-identity-boards", _("Identity boards"),
+                             [_("Compound"), _("Code"), _("Community"), _("Buildings"), _("Members living there"),
+                              _("Shown on the board"), _("Board")], rows)
+    page = paginate(request, compounds)
+    return render(request, "party/boards/list.html", {
+        "page": page, "rows": sel.board_rows(list(page.object_list)), "can_export": can_export(request),
+    })
 
 
 # Never cached (browser or proxy): a board printed from a stale copy could name a member who has since

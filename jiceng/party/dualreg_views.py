@@ -17,8 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jiceng.accounts import roles
-from jiceng.accounts.scope import scope_for
 from jiceng.core.excel import xlsx_response
 from jiceng.core.paging import paginate
 from jiceng.web.forms import submit_service_form
@@ -27,7 +25,7 @@ from . import dualreg_selectors as sel
 from . import dualreg_services as svc
 from .dualreg_models import ClaimState, RegistrationKind, RegistrationState, ServiceCategory
 from .forms import DateInput
-from .views import _export
+from .views import _export, can_export
 
 MIN_YEAR = 2008
 
@@ -37,10 +35,6 @@ def _member(request) -> object:
         return svc.member_for_actor(request.user)
     except PermissionDenied:
         raise Http404 from None
-
-
-def _can_export(request) -> bool:
-    return scope_for(request.user).allows(roles.EXPORT)
 
 
 def _year(request) -> int:
@@ -65,7 +59,7 @@ def _int(value) -> int | None:
 
 
 def _xlsx(request, *, action: str, filename: str, title: str, headers, rows, filters: dict) -> HttpResponse:
-    if not _can_export(request):
+    if not can_export(request):
         raise Http404
     _export(request, action=action, rows=len(rows), filters={k: str(v) for k, v in filters.items()})
     return xlsx_response(filename, title, headers, rows)
@@ -298,7 +292,7 @@ def registrations(request: HttpRequest) -> HttpResponse:
         "page": paginate(request, qs), "filters": filters, "states": RegistrationState.choices,
         "kinds": RegistrationKind.choices, "communities": sel.communities_in_scope(request.user),
         "by_community": sel.counts_by_community(request.user), "by_org": sel.counts_by_org(request.user),
-        "can_export": _can_export(request), "user": request.user,
+        "can_export": can_export(request), "user": request.user,
     })
 
 
@@ -372,7 +366,7 @@ def buildings(request: HttpRequest) -> HttpResponse:
                      filters={"community": community.pk, "state": state})
     return render(request, "party/dualreg/buildings.html", {
         "rows": rows, "community": community, "communities": communities, "state": state,
-        "states": RegistrationState.choices, "can_export": _can_export(request),
+        "states": RegistrationState.choices, "can_export": can_export(request),
     })
 
 
@@ -408,7 +402,7 @@ def items(request: HttpRequest) -> HttpResponse:
             return redirect("party:dualreg_items")
     return render(request, "party/dualreg/items.html", {
         "page": paginate(request, qs), "filters": filters, "categories": ServiceCategory.choices,
-        "communities": sel.communities_in_scope(request.user), "form": form, "can_export": _can_export(request),
+        "communities": sel.communities_in_scope(request.user), "form": form, "can_export": can_export(request),
     })
 
 
@@ -435,7 +429,7 @@ def records(request: HttpRequest) -> HttpResponse:
                      rows=rows, filters=filters)
     return render(request, "party/dualreg/records.html", {
         "page": paginate(request, qs), "filters": filters, "states": ClaimState.choices,
-        "communities": sel.communities_in_scope(request.user), "can_export": _can_export(request),
+        "communities": sel.communities_in_scope(request.user), "can_export": can_export(request),
     })
 
 
@@ -487,7 +481,7 @@ def pledges(request: HttpRequest) -> HttpResponse:
                               _("Fulfilled on"), _("Fulfilment")], rows=rows, filters=filters)
     return render(request, "party/dualreg/pledges.html", {
         "page": paginate(request, qs), "filters": filters, "communities": sel.communities_in_scope(request.user),
-        "can_export": _can_export(request), "today": sel.today_local(),
+        "can_export": can_export(request), "today": sel.today_local(),
     })
 
 
@@ -510,6 +504,6 @@ def report(request: HttpRequest) -> HttpResponse:
                      rows=rows, filters={"year": year, "org": org_id})
     return render(request, "party/dualreg/report.html", {
         "data": data, "year": year, "org_id": org_id, "orgs": sel.orgs_in_scope(request.user),
-        "years": list(range(sel.today_local().year, MIN_YEAR - 1, -1)), "can_export": _can_export(request),
+        "years": list(range(sel.today_local().year, MIN_YEAR - 1, -1)), "can_export": can_export(request),
     })
 

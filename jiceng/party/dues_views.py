@@ -17,15 +17,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jiceng.accounts import roles
-from jiceng.accounts.scope import scope_for
 from jiceng.core.excel import xlsx_response
 
 from . import dues_selectors as sel
 from . import dues_services
 from .dues_models import DuesClass, DuesPayment
 from .forms import DateInput
-from .views import _apply_errors, _export
+from .views import _apply_errors, _export, can_export
 
 MIN_YEAR = 2008
 
@@ -108,7 +106,7 @@ def rollup(request: HttpRequest) -> HttpResponse:
     year = _year(request)
     communities = sel.dues_rollup(request.user, year)
     if request.GET.get("format") == "xlsx":
-        if not scope_for(request.user).allows(roles.EXPORT):
+        if not can_export(request):
             raise Http404
         rows = [
             [c.total.name, r.name, r.members, r.due, r.paid, r.unpaid_months, r.in_arrears]
@@ -127,7 +125,7 @@ def rollup(request: HttpRequest) -> HttpResponse:
         request,
         "party/dues/rollup.html",
         {"communities": communities, "year": year, "years": _years(),
-         "can_export": scope_for(request.user).allows(roles.EXPORT)},
+         "can_export": can_export(request)},
     )
 
 
@@ -182,14 +180,14 @@ def org_ledger(request: HttpRequest, org_id: int) -> HttpResponse:
             return redirect(f"{request.path}?year={data['month'].year}")
     ledger = sel.org_ledger(request.user, org, year)
     if request.method == "GET" and request.GET.get("format") == "xlsx":
-        if not scope_for(request.user).allows(roles.EXPORT):
+        if not can_export(request):
             raise Http404
         return _ledger_export(request, ledger)
     return render(
         request,
         "party/dues/ledger.html",
         {"org": org, "ledger": ledger, "form": form, "can_record": can_record, "years": _years(),
-         "can_export": scope_for(request.user).allows(roles.EXPORT)},
+         "can_export": can_export(request)},
     )
 
 

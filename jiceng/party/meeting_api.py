@@ -6,7 +6,7 @@ pages: out of scope or lacking permission reads as 404; bad input gets 422 per f
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -18,9 +18,10 @@ from ninja.files import UploadedFile
 from jiceng.accounts import roles
 from jiceng.accounts.scope import scope_for
 
+from . import checkin_selectors, checkin_services, meeting_services
 from . import meeting_selectors as sel
-from . import meeting_services
 from .api import PageQuery, field_error, page_of, router, unprocessable
+from .checkin_models import CheckInKind
 from .meeting_models import Meeting, MeetingKind, MeetingState
 from .models import PartyOrg
 
@@ -174,6 +175,27 @@ class YearQuery(Schema):
     year: int | None = Field(None, ge=2008, le=2100)
 
 
+class CheckInCodeQuery(Schema):
+    minutes: int = Field(checkin_services.DEFAULT_MINUTES, ge=1, le=checkin_services.MAX_MINUTES,
+                         description="How long the code stays valid")
+
+
+class CheckedInOut(Schema):
+    member_id: int
+    name: str
+    org_name: str
+    checked_in_at: datetime
+
+
+class CheckInCodeOut(Schema):
+    meeting_id: int
+    token: str = Field(description="POST it to /api/v1/party/checkin as the member, or open `url` signed in")
+    url: str = Field(description="What the QR code on the organizer's page encodes")
+    expires_at: datetime
+    open: bool = Field(description="Whether attendance can still be recorded (false once submitted)")
+    check_ins: list[CheckedInOut]
+
+
 class LapseOut(Schema):
     member_id: int
     name: str
@@ -275,6 +297,25 @@ def meetings_compliance(request, org_id: int, query: Query[YearQuery]):
                         "held": c.held, "status": c.status} for c in r.cells]}
             for r in cal.rows
         ],
+    }
+
+
+@router.get("/meetings/{meeting_id}/checkin-code", response=CheckInCodeOut,
+            summary="A fresh QR check-in code for a meeting, and who has checked in (the organizer's)")
+def meetings_checkin_code(request, meeting_id: int, query: Query[CheckInCodeQuery]):
+    """What the organizer's check-in page shows, for a screen or app of its own: ask again before
+    `expires_at` to renew the code, as the page does."""
+    meeting = _for_change(request, meeting_id)
+    token = checkin_services.checkin_token_make(kind=CheckInKind.MEETING, object_id=meeting.pk,
+                                                minutes=query.minutes)
+    ticket = checkin_services.checkin_token_read(token)
+    return {
+        "meeting_id": meeting.pk, "token": token,
+        "url": request.build_absolute_uri(reverse("party:checkin", args=[token])),
+        "expires_at": datetime.fromtimestamp(ticket.expires_at, tz=UTC),
+        "open": checkin_selectors.can_check_in(meeting),
+        "check_ins": [{"member_id": c.member_id, "name": c.member.person.name, "org_name": c.member.org.name,
+                       "checked_in_at": c.checked_in_at} for c in checkin_selectors.meeting_check_ins(meeting)],
     }
 
 

@@ -23,7 +23,7 @@ from . import meeting_selectors as sel
 from . import meeting_services
 from .forms import DateInput
 from .meeting_models import MeetingKind, MeetingState, Period
-from .views import _apply_errors, _export
+from .views import _apply_errors, _export, can_export
 
 MIN_YEAR = 2008
 
@@ -40,10 +40,6 @@ def _year(request: HttpRequest) -> int:
 
 def _years() -> list[int]:
     return list(range(sel.today_local().year + 1, MIN_YEAR - 1, -1))
-
-
-def _can_export(request) -> bool:
-    return scope_for(request.user).allows(roles.EXPORT)
 
 
 class FilterForm(forms.Form):
@@ -124,7 +120,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     qs = sel.meeting_list(request.user, org_id=filters.get("org"), kind=filters.get("kind") or "",
                           state=filters.get("state") or "", year=filters.get("year"))
     if request.GET.get("format") == "xlsx":
-        if not _can_export(request):
+        if not can_export(request):
             raise Http404
         rows = [
             (m.org.name, m.get_kind_display(), m.title, m.planned_on, m.held_on, m.get_state_display(),
@@ -139,7 +135,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         return xlsx_response("meetings", _("Meetings"), headers, rows)
     page = paginate(request, qs)
     return render(request, "party/meetings/list.html", {
-        "form": form, "page": page, "can_export": _can_export(request),
+        "form": form, "page": page, "can_export": can_export(request),
         "can_plan": scope_for(request.user).allows(roles.CHANGE_ORG),
     })
 
@@ -285,7 +281,7 @@ def compliance(request: HttpRequest, org_id: int) -> HttpResponse:
                 return redirect(f"{request.path}?year={d['day'].year}")
     calendar = sel.compliance_calendar(org, year)
     if request.method == "GET" and request.GET.get("format") == "xlsx":
-        if not _can_export(request):
+        if not can_export(request):
             raise Http404
         periods = dict(Period.choices)
         rows = [(org.name, r.kind_label, str(periods.get(r.period, r.period)), c.span.label, c.span.start, c.span.end,
@@ -297,7 +293,7 @@ def compliance(request: HttpRequest, org_id: int) -> HttpResponse:
     return render(request, "party/meetings/compliance.html", {
         "org": org, "year": year, "years": _years(), "calendar": calendar, "form": form,
         "can_exempt": can_exempt, "months": range(1, 13), "quarters": range(1, 5),
-        "can_plan": sel.can_change(request.user, org.area_path), "can_export": _can_export(request),
+        "can_plan": sel.can_change(request.user, org.area_path), "can_export": can_export(request),
         "can_list": sel.can_view(request.user),
     })
 
@@ -326,7 +322,7 @@ def rollup(request: HttpRequest) -> HttpResponse:
             raise Http404 from None
     data = sel.compliance_rollup(request.user, year, quarter, root=root)
     if request.GET.get("format") == "xlsx":
-        if not _can_export(request):
+        if not can_export(request):
             raise Http404
         rows = [(r.org.name, *(str(sel.STATUS_LABELS[r.cells[k]]) if r.cells.get(k) else "" for k in data.kinds),
                  r.behind) for r in data.rows]
@@ -343,7 +339,7 @@ def rollup(request: HttpRequest) -> HttpResponse:
         "own": (own, [own.cells.get(k, "") for k in data.kinds]) if own else None,
         "behind": [(r, [r.cells.get(k, "") for k in data.kinds]) for r in behind[:ROLLUP_BEHIND_SHOWN]],
         "behind_total": len(behind), "behind_shown": ROLLUP_BEHIND_SHOWN,
-        "can_export": _can_export(request), "labels": sel.STATUS_LABELS, "root": root,
+        "can_export": can_export(request), "labels": sel.STATUS_LABELS, "root": root,
     })
 
 
@@ -355,7 +351,7 @@ def lapses(request: HttpRequest) -> HttpResponse:
         raise Http404
     items = sel.attendance_lapses(request.user)
     if request.GET.get("format") == "xlsx":
-        if not _can_export(request):
+        if not can_export(request):
             raise Http404
         rows = [(x.member.person.name, x.member.org.name, x.since, _("Yes") if x.attended else _("No"),
                  x.level_label, _("Yes") if x.dues_lapsed else _("No")) for x in items]
@@ -363,4 +359,4 @@ def lapses(request: HttpRequest) -> HttpResponse:
         return xlsx_response("attendance-lapses", _("Attendance lapses"),
                              [_("Member"), _("Organization"), _("Since"), _("Ever attended"), _("Level"),
                               _("Dues lapsed")], rows)
-    return render(request, "party/meetings/lapses.html", {"items": items, "can_export": _can_export(request)})
+    return render(request, "party/meetings/lapses.html", {"items": items, "can_export": can_export(request)})

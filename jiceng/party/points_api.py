@@ -137,6 +137,32 @@ class RulebookOut(Schema):
     class_rules: list[ClassRuleOut]
 
 
+class ItemIn(Schema):
+    code: str = Field(..., description="An existing code keeps its history; a new code adds an item")
+    name: str
+    category_code: str = Field(..., description="One of the rulebook's categories")
+    points: Decimal = Field(..., description="Per unit, to two decimal places; negative for a deduction")
+    yearly_cap: Decimal | None = Field(None, description="Most points a member gets from it in a year; none: no cap")
+    unit: str = "event"
+    source_kind: str = "manual"
+    source_detail: str = ""
+    active: bool = True
+
+
+class ClassRuleIn(Schema):
+    member_category: str
+    weight: Decimal = Decimal(1)
+    excluded: bool = False
+    item_code: str = Field("", description="Blank: the rule applies to every item")
+
+
+class RulebookIn(Schema):
+    year: int = Field(..., ge=2008, le=2100)
+    items: list[ItemIn] = Field(..., description="The whole list: an item left out is not in the new version")
+    class_rules: list[ClassRuleIn] = Field(default_factory=list, description="Replace the previous ones")
+    note: str = Field("", description="Why this version (kept in the audit log)")
+
+
 class AwardIn(Schema):
     item_code: str
     occurred_on: date
@@ -255,13 +281,7 @@ def points_ranking(request, query: Query[RankingQuery]):
     }
 
 
-@router.get("/points/rules", response=RulebookOut, summary="The points rulebook in force for a year")
-def points_rules(request, query: Query[YearQuery]):
-    if not (sel.can_view_points(request.auth) or sel.can_edit_rules(request.auth)):
-        raise Http404
-    rules = sel.Rules.for_year(_year(query))
-    if rules is None:
-        raise Http404
+def _rulebook_out(rules: sel.Rules) -> dict:
     codes = {i.pk: i.code for i in rules.items}
     b = rules.rulebook
     return {
@@ -272,6 +292,36 @@ def points_rules(request, query: Query[YearQuery]):
         "class_rules": [{"member_category": r.member_category, "item_code": codes.get(r.item_id, ""),
                          "weight": r.weight, "excluded": r.excluded} for r in b.class_rules.all()],
     }
+
+
+@router.get("/points/rules", response=RulebookOut, summary="The points rulebook in force for a year")
+def points_rules(request, query: Query[YearQuery]):
+    if not (sel.can_view_points(request.auth) or sel.can_edit_rules(request.auth)):
+        raise Http404
+    rules = sel.Rules.for_year(_year(query))
+    if rules is None:
+        raise Http404
+    return _rulebook_out(rules)
+
+
+@router.post("/points/rules", response={201: RulebookOut},
+             summary="Save the next version of a year's rulebook (the district administrator)")
+def points_rules_edit(request, payload: RulebookIn):
+    """As the rulebook page: the whole item list and class rules of the new version; versions already
+    written, and the points posted under them, stay as they were."""
+    if not sel.can_edit_rules(request.auth):
+        raise Http404
+    try:
+        points_services.points_rulebook_edit(
+            actor=request.auth, year=payload.year, note=payload.note, request=request,
+            items=[points_services.ItemSpec(**i.model_dump()) for i in payload.items],
+            class_rules=[points_services.ClassSpec(**r.model_dump()) for r in payload.class_rules],
+        )
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    except DjangoValidationError as exc:
+        raise unprocessable(exc, names={"classes": "class_rules"}) from exc
+    return 201, _rulebook_out(sel.Rules.for_year(payload.year))
 
 
 @router.post("/points/members/{member_id}/awards", response={201: AwardOut},

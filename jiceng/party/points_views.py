@@ -25,7 +25,7 @@ from . import points_services
 from .forms import DateInput
 from .models import MemberCategory
 from .points_models import PointsUnit, SourceKind
-from .views import _apply_errors, _export
+from .views import _apply_errors, _export, can_export
 
 MIN_YEAR = 2008
 MEMBERS_SHOWN = 100  # the page lists the top members; the export has them all
@@ -44,10 +44,6 @@ def _year(request: HttpRequest) -> int:
 
 def _years() -> list[int]:
     return list(range(sel.this_year() + 1, MIN_YEAR - 1, -1))
-
-
-def _can_export(request) -> bool:
-    return scope_for(request.user).allows(roles.EXPORT)
 
 
 class AwardForm(forms.Form):
@@ -82,7 +78,7 @@ def ranking(request: HttpRequest) -> HttpResponse:
             raise Http404 from None
     data = sel.points_ranking(request.user, year, root=root)
     if request.GET.get("format") == "xlsx":
-        if not _can_export(request):
+        if not can_export(request):
             raise Http404
         rows = [(r.name, r.org_name, r.branch_name, r.community_name, float(r.total), r.rank_in_branch,
                  r.rank_in_community) for r in data.members]
@@ -91,7 +87,7 @@ def ranking(request: HttpRequest) -> HttpResponse:
                              [_("Member"), _("Organization"), _("Branch"), _("Community"), _("Points"),
                               _("Rank in branch"), _("Rank in community")], rows)
     return render(request, "party/points/ranking.html", {
-        "data": data, "year": year, "years": _years(), "root": root, "can_export": _can_export(request),
+        "data": data, "year": year, "years": _years(), "root": root, "can_export": can_export(request),
         "members": data.members[:MEMBERS_SHOWN], "members_total": len(data.members),
         "branches": data.branches[:BRANCHES_SHOWN], "branches_total": len(data.branches),
         "can_decide": scope_for(request.user).allows(roles.CHANGE_ORG),
@@ -136,12 +132,12 @@ def member_points(request: HttpRequest, member_id: int) -> HttpResponse:
             return redirect(f"{request.path}?year={year}")
     ledger = sel.member_ledger(member, year)
     if request.GET.get("format") == "xlsx":
-        if not _can_export(request):
+        if not can_export(request):
             raise Http404
         return _ledger_export(request, ledger)
     return render(request, "party/points/member.html", {
         "ledger": ledger, "member": member, "year": year, "years": _years(), "form": form, "can_award": can_award,
-        "can_export": _can_export(request),
+        "can_export": can_export(request),
     })
 
 
@@ -163,7 +159,7 @@ def awards(request: HttpRequest) -> HttpResponse:
     if not (scope.allows(roles.CHANGE_ORG) and scope.allows(roles.VIEW_PEOPLE)):
         raise Http404
     if request.GET.get("format") == "xlsx":
-        if not _can_export(request):
+        if not can_export(request):
             raise Http404
         rows = [(a.member.person.name, a.member.org.name, a.item.category.name, a.item.name, float(a.quantity),
                  a.occurred_on, a.reason, a.proposed_by.get_username() if a.proposed_by else "", a.proposed_at)
@@ -173,7 +169,7 @@ def awards(request: HttpRequest) -> HttpResponse:
                              [_("Member"), _("Organization"), _("Category"), _("Item"), _("Quantity"), _("Date"),
                               _("Reason"), _("Proposed by"), _("Proposed at")], rows)
     return render(request, "party/points/awards.html", {"awards": list(sel.pending_awards(request.user)[:500]),
-                                                         "form": DecideForm(), "can_export": _can_export(request)})
+                                                         "form": DecideForm(), "can_export": can_export(request)})
 
 
 @login_required

@@ -47,6 +47,11 @@ def _apply_errors(form, exc: ValidationError) -> None:
     apply_service_errors(form, exc, aliases=PERSON_FIELD)
 
 
+def can_export(request: HttpRequest) -> bool:
+    """Whether the user may take a list out as Excel (the page shows the button only then)."""
+    return scope_for(request.user).allows(roles.EXPORT)
+
+
 def _export(request: HttpRequest, *, action: str, obj=None, rows: int, filters: dict) -> None:
     audit_record(
         actor=request.user,
@@ -95,7 +100,7 @@ def tree(request: HttpRequest) -> HttpResponse:
         "kind": kind,
         "q": q,
         "searching": searching,
-        "can_export": scope_for(request.user).allows(roles.EXPORT),
+        "can_export": can_export(request),
     }
     if searching:
         context["page"] = paginate(request, selectors.org_search(request.user, kind=kind, q=q))
@@ -179,7 +184,7 @@ def members(request: HttpRequest, org_id: int) -> HttpResponse:
             "org": org,
             "form": form,
             "page": paginate(request, qs),
-            "can_export": scope_for(request.user).allows(roles.EXPORT),
+            "can_export": can_export(request),
             "can_change": scope_for(request.user).allows(roles.CHANGE_ORG)
             and scope_for(request.user).covers_path(org.area_path),
         },
@@ -236,7 +241,7 @@ def due(request: HttpRequest) -> HttpResponse:
             "state": state,
             "kind": kind,
             "kinds": OrgKind.choices,
-            "can_export": scope_for(request.user).allows(roles.EXPORT),
+            "can_export": can_export(request),
             "states": [
                 (selectors.DueState.OVERDUE, _("Overdue")),
                 (selectors.DueState.DUE_SOON, _("Due within 90 days")),

@@ -180,3 +180,29 @@ def test_a_board_made_after_an_opt_out_no_longer_names_the_member_and_is_never_c
     assert "A社区居民" not in page.content.decode() and "A社区居民" not in pdf_text(pdf.content)
     for response in (page, pdf):
         assert "no-store" in response["Cache-Control"]
+
+
+def test_the_list_counts_members_living_in_each_compound_and_those_shown(place, district, personas, login):
+    rows = {r.place.pk: r for r in sel.board_rows(list(sel.board_compounds(personas.district_admin)))}
+    a, b = rows[district.a.compound.pk], rows[district.b.compound.pk]
+    assert (a.community, a.buildings, a.members, a.shown) == ("A社区", 1, 4, 3)  # 党员201 opted out
+    assert (b.community, b.buildings, b.members, b.shown) == ("B社区", 1, 1, 1)
+    page = login(personas.community_a).get(reverse("party:boards")).content.decode()
+    assert re.search(r"A社区小区</a></td><td>[^<]*</td><td>A社区</td><td[^>]*>1</td><td[^>]*>4</td><td[^>]*>3</td>",
+                     page)
+
+
+@pytest.mark.parametrize("extra", [0, 2])
+def test_the_list_of_boards_runs_a_fixed_number_of_queries(place, district, personas, login, extra):
+    from jiceng.areas.services import area_create
+
+    for i in range(extra):
+        area_create(actor=None, parent=district.a.grid, kind="compound", code=f"{district.a.grid.code}09{i}",
+                    name=f"新小区{i}")
+    client = login(personas.district_admin)
+    client.get(reverse("party:boards"))  # warm the session
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(reverse("party:boards"))
+    compounds = type(district.a.grid).objects.filter(kind="compound").count()
+    assert page.status_code == 200 and page.content.decode().count("/pdf/") == compounds
+    assert len(ctx.captured_queries) <= 9, [q["sql"] for q in ctx.captured_queries]

@@ -45,6 +45,7 @@ EXPORTS = [
     ("points ranking", lambda d: reverse("party:points") + "?year=2025", "Member"),
     ("points ledger", lambda d: reverse("party:points_member", args=[_member(d)]) + "?year=2025", "Date"),
     ("awards to decide", lambda d: reverse("party:points_awards"), "Member"),
+    ("identity boards", lambda d: reverse("party:boards"), "Compound"),
 ]
 
 

@@ -4,18 +4,19 @@ the rulebook, a board without the opted-out, the member's board choice, and chec
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.conf import settings
 from django.utils import translation
 
+from jiceng.accounts.models import AuditEvent
 from jiceng.party.checkin_models import CheckIn
 from jiceng.party.checkin_services import checkin_token_make
 from jiceng.party.meeting_models import MeetingKind
 from jiceng.party.meeting_services import meeting_plan
 from jiceng.party.models import Member
-from jiceng.party.points_models import AwardState, PointsAward, SourceKind
+from jiceng.party.points_models import AwardState, PointsAward, PointsRulebook, SourceKind
 from jiceng.party.points_services import points_post_for_source
 
 from .helpers import members, residents
@@ -79,6 +80,46 @@ def test_the_rulebook_through_the_api(personas, login):
     assert (body["year"], body["version"], len(body["items"])) == (2018, 1, 15)
 
 
+def _edited(book: dict, **changes) -> dict:
+    """The book as read, with the first item changed: what a client sends back to save a version."""
+    items = [{k: v for k, v in i.items() if k != "category"} for i in book["items"]]
+    items[0] = {**items[0], **changes}
+    return {"year": 2026, "items": items, "class_rules": book["class_rules"], "note": "Raise the first item"}
+
+
+def test_the_district_saves_a_rulebook_version_through_the_api(personas, login):
+    client = login(personas.district_admin)
+    book = client.get(f"{API}/points/rules", {"year": 2026}).json()
+    first = book["items"][0]
+    saved = _post_json(client, f"{API}/points/rules", _edited(book, points="7.50", yearly_cap="30"))
+    assert saved.status_code == 201, saved.content
+    body = saved.json()
+    assert (body["year"], body["version"]) == (2026, 1) and len(body["items"]) == len(book["items"])
+    assert body["items"][0] | {"category": first["category"]} == first | {"points": "7.50", "yearly_cap": "30.00"}
+    assert body["class_rules"] == book["class_rules"]
+    # The year now reads the new version; the year it was copied from keeps its own.
+    assert client.get(f"{API}/points/rules", {"year": 2026}).json()["items"][0]["points"] == "7.50"
+    earlier = client.get(f"{API}/points/rules", {"year": 2025}).json()
+    assert (earlier["year"], earlier["items"][0]["points"]) == (book["year"], first["points"])
+    assert AuditEvent.objects.filter(action="points_rulebook.edit", reason="Raise the first item").count() == 1
+
+
+def test_a_bad_rulebook_is_refused_per_field_and_nothing_is_saved(personas, login):
+    client = login(personas.district_admin)
+    book = client.get(f"{API}/points/rules", {"year": 2026}).json()
+    payload = _edited(book, points="1.234", category_code="nope")
+    payload["class_rules"] = [{"member_category": "nobody", "weight": "2"}]
+    refused = _post_json(client, f"{API}/points/rules", payload)
+    assert refused.status_code == 422
+    located = {tuple(e["loc"]) for e in refused.json()["detail"]}
+    assert located == {("body", "payload", "items", 0, "points"), ("body", "payload", "items", 0, "category_code"),
+                       ("body", "payload", "class_rules", 0, "member_category")}
+    assert PointsRulebook.objects.count() == 1 and not AuditEvent.objects.filter(action="points_rulebook.edit")
+    # Only the district administrator edits: a community worker who reads the rulebook is refused.
+    community = _post_json(login(personas.community_a), f"{API}/points/rules", _edited(book, points="2"))
+    assert community.status_code == 404 and PointsRulebook.objects.count() == 1
+
+
 def test_the_board_and_the_members_choice_through_the_api(district, personas, login):
     shown, hidden = residents(district.a.building, 2, start=720, name="党员")
     members(district.orgs["a"].branch, [shown, hidden])
@@ -102,3 +143,22 @@ def test_checking_in_through_the_api(district, personas, login):
     expired = checkin_token_make(kind="meeting", object_id=meeting.pk, now=0)
     refused = _post_json(client, f"{API}/checkin", {"token": expired})
     assert refused.status_code == 422 and "expired" in refused.json()["detail"][0]["msg"]
+
+
+def test_the_organizer_fetches_a_check_in_code_that_a_member_uses(district, personas, login):
+    meeting = meeting_plan(actor=None, org=district.orgs["a"].branch, kind=MeetingKind.THEME_DAY,
+                           planned_on=date(2025, 3, 3))
+    url = f"{API}/meetings/{meeting.pk}/checkin-code"
+    organizer = login(personas.community_a)
+    code = organizer.get(url, {"minutes": 10}).json()
+    assert code["open"] is True and code["check_ins"] == [] and code["url"].endswith(f"/party/checkin/{code['token']}/")
+    lifetime = datetime.fromisoformat(code["expires_at"]) - datetime.now(UTC)
+    assert timedelta(minutes=9) < lifetime <= timedelta(minutes=10)
+    assert organizer.get(url, {"minutes": 0}).status_code == 422
+    ok = _post_json(login(personas.member), f"{API}/checkin", {"token": code["token"]})
+    assert ok.status_code == 200 and ok.json()["meeting_id"] == meeting.pk
+    again = login(personas.community_a).get(url).json()
+    assert [c["name"] for c in again["check_ins"]] == [personas.member.person.name]
+    # The member in the room, and the other community's worker, may not show the code.
+    assert login(personas.member).get(url).status_code == 404
+    assert login(personas.community_b).get(url).status_code == 404
