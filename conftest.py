@@ -22,6 +22,16 @@ from jiceng.testing import build_small_district, make_persona_users
 PASSWORD = "Test-pass-2026!"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def media_root(tmp_path_factory):
+    """Files the tests upload go to a directory of this run, never to the checkout's var/media (where the
+    platform started by scripts/up keeps its own). Tests that need a clean one set settings.MEDIA_ROOT."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
+
+
 @pytest.fixture
 def district(db):
     """Areas, Party organizations, units and a few residents; see jiceng/testing.py."""

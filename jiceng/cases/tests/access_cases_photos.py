@@ -15,8 +15,8 @@ TOKEN = "access-matrix-photo-link-token-0002"
 NUMBER = "GL2026010199002"
 READERS = ("district_admin", "subdistrict_staff", "community_a", "grid_worker", "department")
 NO_READ = ("community_b", "member", "auditor", "sysadmin")
-# One small file under MEDIA_ROOT, written once and reused by every run (the matrix has no temporary
-# MEDIA_ROOT of its own; the file lives in var/, which git ignores).
+# One small file under MEDIA_ROOT (the run's own, conftest.media_root), written once and reused by
+# every persona's request.
 FILE_NAME = "cases/access-matrix/photo.png"
 
 
