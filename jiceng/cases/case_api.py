@@ -43,6 +43,9 @@ class ReportIn(Schema):
     reporter_name: str = Field("", max_length=50)
     reporter_phone: str = Field("", max_length=20)
     source_ref: str = Field("", max_length=64)
+    suggested_category_id: int | None = Field(
+        None, description="The first of /category-suggestions for the description, as shown to the reporter: "
+                          "the case keeps it and whether the reporter kept it")
 
 
 class EventOut(Schema):
@@ -89,6 +92,8 @@ class CaseDetailOut(CaseOut):
     closed_at: datetime | None
     actions: list[str]
     events: list[EventOut]
+    suggested_category: str | None = Field(None, description="Code of the category suggested at the report")
+    suggestion_kept: bool | None = None
 
 
 class CasePage(Schema):
@@ -154,9 +159,11 @@ def case_out(c: Case) -> dict:
 def _detail(user, number: str, request) -> dict:
     info = sel.case_detail(user, number, request=request)
     c = info.case
+    report = info.events[0].data if info.events else {}
     return {**case_out(c), "description": c.description, "register_due": c.register_due,
             "dispatch_due": c.dispatch_due, "handle_due": c.handle_due, "verify_due": c.verify_due,
             "closed_at": c.closed_at, "actions": info.actions,
+            "suggested_category": report.get("suggested_category"), "suggestion_kept": report.get("suggestion_kept"),
             "events": [{"seq": e.seq, "at": e.at, "actor": e.actor.username if e.actor else "",
                         "transition": e.transition, "from_state": e.from_state, "to_state": e.to_state,
                         "note": e.note} for e in info.events]}
@@ -183,12 +190,18 @@ def case_report(request, payload: ReportIn):
         building = Area.objects.filter(pk=payload.building_id, kind="building").first()
         if building is None:
             raise field_error("building_id", "No such building.")
+    suggested = None
+    if payload.suggested_category_id is not None:
+        suggested = Category.objects.filter(pk=payload.suggested_category_id, active=True).first()
+        if suggested is None:
+            raise field_error("suggested_category_id", "No such category.")
     try:
         case = svc.case_report(
             actor=request.auth, channel=payload.channel, category=category, description=payload.description,
             title=payload.title, urgency=payload.urgency, lat=payload.lat, lng=payload.lng, crs=payload.crs,
             building=building, address=payload.address, reporter_name=payload.reporter_name,
-            reporter_phone=payload.reporter_phone, source_ref=payload.source_ref, request=request,
+            reporter_phone=payload.reporter_phone, source_ref=payload.source_ref, suggested_category=suggested,
+            request=request,
         )
     except PermissionDenied as exc:
         raise Http404 from exc

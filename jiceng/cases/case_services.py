@@ -167,10 +167,15 @@ def case_report(
     urgency: str = Urgency.NORMAL,
     title: str = "",
     address: str = "",
+    suggested_category: Category | None = None,
     request=None,
 ) -> Case:
     """Register a report from staff, a grid worker or an integration. Routed cases are registered
     (with the catalogue's unit as suggestion); unroutable ones go to triage with the reason.
+
+    `suggested_category` is the category the reporter's form suggested from the text
+    (category_suggest): the report event keeps it and whether the reporter kept it, so how often the
+    suggestion was right can be counted (category_suggest.suggestion_outcomes).
 
     A resident has no account: `actor=None` is taken for the resident channel only (the caller,
     resident_services.resident_report, applies the rate limits), and a resident's place may be a
@@ -241,7 +246,9 @@ def case_report(
         )
         _append(case, actor=actor, transition="report", from_state="", at=now, first=True,
                 data={"channel": channel, "suggested_unit": routed.unit.pk if routed.unit else None,
-                      "triage_reason": case.triage_reason})
+                      "triage_reason": case.triage_reason,
+                      **({"suggested_category": suggested_category.code,
+                          "suggestion_kept": suggested_category.pk == category.pk} if suggested_category else {})})
         audit_record(actor=actor, action="case.report", obj=case, request=request,
                      changes={"number": case.number, "state": state, "channel": channel,
                               "reporter_phone": case.reporter_phone_masked})

@@ -187,6 +187,8 @@ class ReportForm(forms.Form):
     address = forms.CharField(label=gettext_lazy("Address"), max_length=200, required=False)
     reporter_name = forms.CharField(label=gettext_lazy("Reporter"), max_length=50, required=False)
     reporter_phone = forms.CharField(label=gettext_lazy("Reporter phone"), max_length=20, required=False)
+    # What the page suggested from the description (set by _category_suggest.html), kept with the report.
+    suggested_category = forms.CharField(required=False, widget=forms.HiddenInput)
     # A patrol's photos, taken with the phone's camera; checked by content in case_intake.
     photos = forms.Field(label=gettext_lazy("Photos"), required=False, widget=PhotoInput(
         attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}))
@@ -200,6 +202,10 @@ class ReportForm(forms.Form):
         data = super().clean()
         code = data.get("building_code", "")
         data["building"] = None
+        # Not the reporter's input, so never an error of theirs: a suggestion that is gone is no suggestion.
+        suggested = data.get("suggested_category", "")
+        data["suggested_category"] = (Category.objects.filter(active=True, pk=int(suggested)).first()
+                                      if suggested.isdigit() else None)
         if code:
             data["building"] = sel.building_by_code(self.user, code)
             if data["building"] is None:
@@ -223,8 +229,8 @@ def report(request: HttpRequest) -> HttpResponse:
                 actor=request.user, channel=d["channel"], category=d["category"], description=d["description"],
                 urgency=d["urgency"], lat=d["lat"], lng=d["lng"], crs=d["crs"], building=d["building"],
                 address=d["address"], reporter_name=d["reporter_name"], reporter_phone=d["reporter_phone"],
-                source_ref=d["source_ref"], photos=request.FILES.getlist("photos")[: MAX_PHOTOS + 1],
-                request=request,
+                source_ref=d["source_ref"], suggested_category=d["suggested_category"],
+                photos=request.FILES.getlist("photos")[: MAX_PHOTOS + 1], request=request,
             )
         except ValidationError as exc:
             for field, errs in exc.message_dict.items():
@@ -264,7 +270,11 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
     point = ({"lat": where.lat, "lng": where.lng, "label": c.number, "tiles": settings.MAP_TILE_URL}
              if where is not None else None)
     photos = photo_selectors.case_photos(c)
+    report = info.events[0].data if info.events else {}
     return render(request, "cases/case_detail.html", {
+        "suggested": Category.objects.filter(code=report["suggested_category"]).first()
+        if report.get("suggested_category") else None,
+        "suggestion_kept": report.get("suggestion_kept"),
         "d": info,
         "c": c,
         "near_due": sel.is_near_due(c),

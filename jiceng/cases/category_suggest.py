@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
+
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from .duplicate_selectors import text_similarity, tokens
 from .models import Category
@@ -62,3 +66,27 @@ def category_suggestions(description: str, *, limit: int = LIMIT) -> list[Sugges
             scored.append(Suggestion(category=c, score=round(score, 3)))
     scored.sort(key=lambda s: (-s.score, s.category.path))
     return scored[:limit]
+
+
+@dataclass(frozen=True)
+class SuggestionOutcomes:
+    days: int
+    suggested: int  # reports sent with a suggestion
+    kept: int  # of them, filed under the suggested category
+
+    @property
+    def kept_rate(self) -> float | None:
+        return self.kept / self.suggested if self.suggested else None
+
+
+def suggestion_outcomes(user, *, days: int = 90) -> SuggestionOutcomes:
+    """How often reporters kept the suggested category, over the reports of the last `days` in the
+    user's scope (the report event records both, case_services.case_report). One query."""
+    from .case_models import Case, CaseEvent
+    from .case_selectors import case_scope_q
+
+    since = timezone.now() - timedelta(days=days)
+    cases = Case.objects.filter(case_scope_q(user), created_at__gte=since).values("pk")
+    counts = CaseEvent.objects.filter(case__in=cases, transition="report", data__has_key="suggested_category") \
+        .aggregate(suggested=Count("pk"), kept=Count("pk", filter=Q(data__suggestion_kept=True)))
+    return SuggestionOutcomes(days=days, suggested=counts["suggested"], kept=counts["kept"])

@@ -23,6 +23,7 @@ from jiceng.core.paging import paginate
 from jiceng.units.models import UnitKind
 
 from . import calendar, selectors, services, taxonomy
+from .category_suggest import suggestion_outcomes
 from .forms import CategoryForm, ImportForm, LimitFormSet, OverrideForm
 from .models import CaseClass, LimitUnit, RequestType, Stage, Urgency
 
@@ -66,6 +67,7 @@ def taxonomy_list(request: HttpRequest) -> HttpResponse:
         "can_export": scope.allows(roles.EXPORT),
         "can_edit": services.can_edit_taxonomy(request.user),
         "warning": calendar.calendar_coverage_warning(),
+        "suggestions": suggestion_outcomes(request.user),
     })
 
 

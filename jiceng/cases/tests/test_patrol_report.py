@@ -121,3 +121,56 @@ def test_the_api_suggests_for_phone_apps(client, personas, district, taxonomy):
     assert r.status_code == 200 and r.json()[0]["code"] == "C0108" and r.json()[0]["category_id"] == taxonomy[
         "C0108"].pk
     assert client.get("/api/v1/cases/category-suggestions", {"text": "你好"}).json() == []
+
+
+def _report(client, category, **extra):
+    lat, lng = gcj02(POINT_A)
+    return client.post(reverse("cases:case_new"), {"category": category.pk, "urgency": "normal", "channel": "patrol",
+                                                   "description": "路灯不亮了", "lat": lat, "lng": lng, "crs": "gcj02",
+                                                   **extra})
+
+
+def test_the_case_keeps_the_suggestion_and_whether_the_reporter_kept_it(client, personas, district, taxonomy):
+    from jiceng.cases.category_suggest import suggestion_outcomes
+    from jiceng.cases.models import DispatchCatalogue
+
+    lamp, other = taxonomy["C0108"], taxonomy["C0101"]
+    for c in (lamp, other):
+        DispatchCatalogue.objects.create(category=c, area=district.s1, unit=district.department)
+    client.force_login(personas.grid_worker)
+    offered = client.post(reverse("cases:category_suggest"), {"description": "路灯不亮了", "category": ""})
+    assert f'name="suggested_category" value="{lamp.pk}"' in offered.content.decode()
+    assert _report(client, lamp, suggested_category=lamp.pk).status_code == 302
+    assert _report(client, other, suggested_category=lamp.pk).status_code == 302
+    assert _report(client, other).status_code == 302  # nothing suggested (the text named no class yet)
+    # A suggestion that is gone (or altered in the page) is no suggestion, and never the reporter's error.
+    assert _report(client, other, suggested_category="999999").status_code == 302
+    kept, changed, none, gone = Case.objects.order_by("pk")
+    report = kept.events.get(seq=1).data
+    assert (report["suggested_category"], report["suggestion_kept"]) == ("C0108", True)
+    assert changed.events.get(seq=1).data["suggestion_kept"] is False
+    assert "suggested_category" not in none.events.get(seq=1).data | gone.events.get(seq=1).data
+    page = client.get(reverse("cases:case", args=[changed.number]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "C0108 " + lamp.name in page and "(changed by the reporter)" in page
+    outcomes = suggestion_outcomes(personas.district_admin)
+    assert (outcomes.suggested, outcomes.kept, outcomes.kept_rate) == (2, 1, 0.5)
+    assert suggestion_outcomes(personas.community_b).suggested == 0  # out of its scope
+    client.force_login(personas.district_admin)
+    taxonomy_page = client.get(reverse("cases:taxonomy"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "kept the category suggested from their text in 1 of 2 reports" in taxonomy_page and "(50%)" in taxonomy_page
+
+
+def test_an_app_sends_the_suggestion_it_showed(client, personas, district, taxonomy):
+    from jiceng.cases.models import DispatchCatalogue
+
+    lamp = taxonomy["C0108"]
+    DispatchCatalogue.objects.create(category=lamp, area=district.s1, unit=district.department)
+    client.force_login(personas.grid_worker)
+    body = {"channel": "patrol", "category_id": lamp.pk, "description": "路灯不亮了", "lat": POINT_A[0],
+            "lng": POINT_A[1], "suggested_category_id": lamp.pk}
+    r = client.post("/api/v1/cases/reports", body, content_type="application/json")
+    assert r.status_code == 201 and (r.json()["suggested_category"], r.json()["suggestion_kept"]) == ("C0108", True)
+    bad = client.post("/api/v1/cases/reports", {**body, "suggested_category_id": 999999},
+                      content_type="application/json")
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "suggested_category_id"
+    assert Case.objects.count() == 1
