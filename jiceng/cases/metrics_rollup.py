@@ -209,10 +209,12 @@ def rollup_scope_q(user) -> Q | None:
     if scope.roles & _AREA_ROLES:
         if any(len(p) // Area.steplen > len(_CHAIN) for p in scope.paths):
             return None
-        if scope.paths:
-            ids = Area.objects.filter(path__in=scope.paths).values("id")
-            for col in _CHAIN:  # a case's chain holds its place's ancestors: one matches the scope's area
-                q |= Q(**{f"{col}__in": ids})
+        # A case's chain holds its place's ancestors, one per level: an area of the scope at depth d is
+        # in column d of the chain, and only there. One column per level (not the four OR'ed) lets the
+        # (month, community_id) index answer a community's dashboard.
+        for depth in sorted({len(p) // Area.steplen for p in scope.paths}):
+            paths = [p for p in scope.paths if len(p) // Area.steplen == depth]
+            q |= Q(**{f"{_CHAIN[depth - 1]}__in": Area.objects.filter(path__in=paths).values("id")})
         if Role.DISTRICT_ADMIN in scope.roles:  # unplaced triage cases (area_path ''): no chain at all
             q |= Q(**{f"{col}__isnull": True for col in _CHAIN})
     return q
