@@ -33,7 +33,7 @@ from . import case_selectors as sel
 from . import case_services as svc
 from . import photo_selectors, workflow
 from .case_models import Case, CaseChannel, CaseState
-from .category_suggest import category_suggestions
+from .category_suggest import category_suggestions, report_suggestion
 from .intake_services import case_intake
 from .models import Category, Urgency
 from .resident_views import PhotoInput
@@ -270,11 +270,10 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
     point = ({"lat": where.lat, "lng": where.lng, "label": c.number, "tiles": settings.MAP_TILE_URL}
              if where is not None else None)
     photos = photo_selectors.case_photos(c)
-    report = info.events[0].data if info.events else {}
+    suggested, suggestion_kept = report_suggestion(info.events)
     return render(request, "cases/case_detail.html", {
-        "suggested": Category.objects.filter(code=report["suggested_category"]).first()
-        if report.get("suggested_category") else None,
-        "suggestion_kept": report.get("suggestion_kept"),
+        "suggested": suggested,
+        "suggestion_kept": suggestion_kept,
         "d": info,
         "c": c,
         "near_due": sel.is_near_due(c),

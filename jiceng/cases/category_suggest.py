@@ -16,6 +16,8 @@ from functools import lru_cache
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from .case_models import Case, CaseEvent
+from .case_selectors import case_scope_q
 from .duplicate_selectors import text_similarity, tokens
 from .models import Category
 
@@ -82,11 +84,16 @@ class SuggestionOutcomes:
 def suggestion_outcomes(user, *, days: int = 90) -> SuggestionOutcomes:
     """How often reporters kept the suggested category, over the reports of the last `days` in the
     user's scope (the report event records both, case_services.case_report). One query."""
-    from .case_models import Case, CaseEvent
-    from .case_selectors import case_scope_q
-
     since = timezone.now() - timedelta(days=days)
     cases = Case.objects.filter(case_scope_q(user), created_at__gte=since).values("pk")
     counts = CaseEvent.objects.filter(case__in=cases, transition="report", data__has_key="suggested_category") \
         .aggregate(suggested=Count("pk"), kept=Count("pk", filter=Q(data__suggestion_kept=True)))
     return SuggestionOutcomes(days=days, suggested=counts["suggested"], kept=counts["kept"])
+
+
+def report_suggestion(events: list[CaseEvent]) -> tuple[Category | None, bool | None]:
+    """The category suggested at a case's report (its first event, of `events` in order) and whether the
+    reporter kept it; (None, None) for a report sent without a suggestion."""
+    data = events[0].data if events else {}
+    code = data.get("suggested_category")
+    return (Category.objects.filter(code=code).first() if code else None), data.get("suggestion_kept")

@@ -128,9 +128,6 @@ CASES += [
     # Only a Party member checks in (a bad code: 422); anyone else is refused as not found.
     AccessCase(route=f"api:POST {API}/checkin", url=lambda d: f"{API}/checkin",
                allowed=ONLY_MEMBER, denied=ALL_BUT_MEMBER, method="post", data={"token": ""}),
-]
-
-CASES += [
     AccessCase(route=f"api:GET {API}/meetings/{{meeting_id}}/checkin-code",
                url=lambda d: f"{API}/meetings/{_meeting(d)}/checkin-code", allowed=A_CHANGERS, denied=A_CHANGE_DENIED),
     # An empty item list is refused with 422 by the service: nothing is written for the next persona.
